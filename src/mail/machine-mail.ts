@@ -1,0 +1,35 @@
+import type { ParsedMessage } from './parse.js';
+import { firstHeader, type RawHeader } from './raw-headers.js';
+
+/**
+ * Why a message must not be answered, or null when a person wrote it. Answering machines makes
+ * loops (auto-reply to auto-reply) and mail storms, so every known marker counts.
+ * RFC 3834 (Auto-Submitted), RFC 2369/2919 (List-*), RFC 3464 (delivery reports), and the
+ * non-standard headers Exchange, QQ Mail and others use.
+ */
+export function machineMailReason(msg: ParsedMessage, raw: RawHeader[], ownAddresses: string[]): string | null {
+  const h = (name: string) => msg.headers.get(name)?.trim();
+  const autoSubmitted = h('auto-submitted');
+  if (autoSubmitted && autoSubmitted.toLowerCase() !== 'no') return `auto-reply (Auto-Submitted: ${autoSubmitted})`;
+  for (const name of ['x-autoreply', 'x-autorespond', 'x-autoresponder', 'x-auto-reply']) {
+    if (h(name)) return `auto-reply (${name}: ${h(name)})`;
+  }
+  const precedence = h('precedence')?.toLowerCase();
+  if (precedence && /^(bulk|junk|list|auto_reply)$/.test(precedence)) return `bulk mail (Precedence: ${precedence})`;
+  if (h('list-id')) return `list mail (List-Id: ${h('list-id')})`;
+  if (h('list-unsubscribe')) return 'list mail (List-Unsubscribe)';
+  if (h('x-failed-recipients')) return 'bounce (X-Failed-Recipients)';
+  if (/^multipart\/report/i.test(msg.contentType) || /report-type\s*=\s*"?delivery-status/i.test(h('content-type') ?? '')) return 'bounce (delivery status report)';
+  const returnPath = firstHeader(raw, 'return-path');
+  if (returnPath !== undefined && /^<\s*>$/.test(returnPath.trim())) return 'bounce (empty Return-Path)';
+  const from = msg.from?.address ?? '';
+  const local = from.split('@')[0] ?? '';
+  if (/^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|noreply-.*|bounces?|auto-?reply|notifications?)$/i.test(local)) return `machine sender (${from})`;
+  if (ownAddresses.some((a) => a.toLowerCase() === from)) return `our own mail (${from})`;
+  // Chinese webmail auto-replies and bounces often carry no header at all, only the subject.
+  const subject = msg.subject;
+  if (/^(自动回复|自动答复|Auto(matic)? ?Reply|Out of (the )?Office|休假自动回复)/i.test(subject) || /^(系统退信|退信|Undeliver(able|ed)|Delivery Status Notification|Mail delivery failed|Returned mail)/i.test(subject)) {
+    return `auto-reply or bounce (subject "${subject.slice(0, 40)}")`;
+  }
+  return null;
+}

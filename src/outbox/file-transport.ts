@@ -1,0 +1,32 @@
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { composeMime, type OutgoingMail, type Transport } from './transport.js';
+
+export function outboxFileName(messageId: string): string {
+  return messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._@-]/g, '_') + '.eml';
+}
+
+/**
+ * Writes each reply as an .eml file. The name comes from the reply's Message-ID and the file is
+ * renamed into place only when complete, so "the file exists" means "the reply was delivered".
+ */
+export class FileTransport implements Transport {
+  readonly name = 'file';
+  constructor(readonly dir: string) {
+    mkdirSync(join(dir, '.tmp'), { recursive: true });
+  }
+
+  async send(mail: OutgoingMail): Promise<void> {
+    const bytes = await composeMime(mail);
+    const name = outboxFileName(mail.messageId);
+    const tmp = join(this.dir, '.tmp', name);
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, join(this.dir, name));
+  }
+
+  async wasDelivered(messageId: string): Promise<boolean> {
+    return existsSync(join(this.dir, outboxFileName(messageId)));
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,161 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { messageReports } from '../report/messages.js';
+import { FileSource, readMessageFile } from '../sources/files.js';
+import { ingestFrom } from '../service/ingest.js';
+import { FIXTURE_MAIL, fixtureMail, testApp, type TestApp } from '../testing/app.js';
+import { STAGES, type Stage } from './pipeline.js';
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.cleanup();
+  app = undefined;
+});
+
+const byFile = (reports: Awaited<ReturnType<typeof messageReports>>, name: string) => {
+  const r = reports.find((x) => x.source.endsWith(name));
+  if (!r) throw new Error(`no report for ${name}`);
+  return r;
+};
+
+describe('pipeline on the fixture mail', () => {
+  it('decides every fixture as a person would', async () => {
+    app = await testApp();
+    await ingestFrom(app, new FileSource([FIXTURE_MAIL]));
+    await app.flushOutbox();
+    const reports = await messageReports(app.db);
+    expect(reports).toHaveLength(readdirSync(FIXTURE_MAIL).length);
+    expect(reports.every((r) => r.status === 'decided')).toBe(true);
+
+    const expectations: Array<[string, string | null, string, boolean]> = [
+      ['01-xunyang-complete.eml', 'xunyang', 'ack', false],
+      ['02-chaisang-zip-gbk.eml', 'chaisang', 'ack', false],
+      ['03-xiushui-form-only-gb2312.eml', 'xiushui', 'missing', false],
+      ['04-xiushui-plan-later-rfc2231-gbk.eml', 'xiushui', 'ack', false],
+      ['05-duchang-late.eml', 'duchang', 'late', true],
+      ['06-jingkai-forwarded.eml', 'jingkai', 'ack', false],
+      ['07-jiaoyu-outlook-q.eml', 'jiaoyu', 'ack', false],
+      ['08-ruichang-autoreply.eml', 'ruichang', 'none', false],
+      ['09-unknown-sender-review.eml', null, 'review', false],
+      ['10-xunyang-duplicate.eml', 'xunyang', 'none', false],
+      ['11-bounce.eml', null, 'none', false],
+      ['12-gongdian-docx-form.eml', 'gongdian', 'ack', false],
+      ['13-lushanxihai-complete.eml', 'lushanxihai', 'ack', false],
+      ['14-xunyang-redelivered.eml', 'xunyang', 'none', false],
+      ['15-yongxiu-corrupt-attachment.eml', 'yongxiu', 'missing', false],
+    ];
+    for (const [file, unit, reply, late] of expectations) {
+      const r = byFile(reports, file);
+      expect({ file, unit: r.unit, reply: r.reply, late: r.late }).toEqual({ file, unit, reply, late });
+    }
+  });
+
+  it('lists decoded Chinese file names, kinds and readability', async () => {
+    app = await testApp();
+    await ingestFrom(app, new FileSource([FIXTURE_MAIL]));
+    const reports = await messageReports(app.db);
+    const docs = (f: string) => byFile(reports, f).documents.map((d) => [d.filename, d.kind, d.readable]);
+    expect(docs('01-xunyang-complete.eml')).toEqual([
+      ['浔阳区参赛报名表.xlsx', 'registration', true],
+      ['浔阳区竞赛实施方案.docx', 'plan', true],
+    ]);
+    expect(docs('02-chaisang-zip-gbk.eml')).toEqual([
+      ['柴桑区劳动竞赛报名表.xlsx', 'registration', true],
+      ['柴桑区劳动和技能竞赛实施方案.docx', 'plan', true],
+    ]);
+    expect(byFile(reports, '02-chaisang-zip-gbk.eml').documents[0]!.path).toBe('柴桑区参赛材料.zip / 柴桑区参赛材料 / 柴桑区劳动竞赛报名表.xlsx');
+    expect(docs('03-xiushui-form-only-gb2312.eml')).toEqual([['修水县参赛报名表.xlsx', 'registration', true]]);
+    expect(docs('04-xiushui-plan-later-rfc2231-gbk.eml')).toEqual([['修水县“建功十四五”劳动和技能竞赛实施方案.docx', 'plan', true]]);
+    expect(docs('06-jingkai-forwarded.eml')).toEqual([
+      ['经开区报名表.xlsx', 'registration', true],
+      ['经开区实施方案.docx', 'plan', true],
+    ]);
+    expect(docs('07-jiaoyu-outlook-q.eml')).toEqual([
+      ['市教育局参赛报名表.xlsx', 'registration', true],
+      ['市教育局竞赛实施方案.docx', 'plan', true],
+    ]);
+    expect(docs('12-gongdian-docx-form.eml')).toEqual([
+      ['参赛报名表.docx', 'registration', true],
+      ['九江供电公司“建功十四五、奋进新征程”主题劳动和技能竞赛实施方案.docx', 'plan', true],
+    ]);
+    const corrupt = byFile(reports, '15-yongxiu-corrupt-attachment.eml').documents[0]!;
+    expect(corrupt).toMatchObject({ filename: '永修县参赛报名表.xlsx', readable: false });
+    expect(corrupt.error).toMatch(/^corrupt: /);
+  });
+
+  it('stamps the server receipt time, not the sender Date header', async () => {
+    app = await testApp();
+    const msg = await readMessageFile(fixtureMail('05-duchang-late.eml'));
+    expect(msg.receivedBasis).toBe('received-header');
+    expect(msg.receivedAt.toISOString()).toBe('2021-07-23T01:12:40.000Z');
+    const out = await app.pipeline.process(msg);
+    expect(out.status === 'decided' && out.decision.late).toBe(true);
+  });
+
+  it('answers a duplicate delivery at most once', async () => {
+    app = await testApp();
+    await ingestFrom(app, new FileSource([fixtureMail('01-xunyang-complete.eml'), fixtureMail('10-xunyang-duplicate.eml'), fixtureMail('14-xunyang-redelivered.eml')]));
+    // Ingesting the same files again is a no-op.
+    const again = await ingestFrom(app, new FileSource([fixtureMail('01-xunyang-complete.eml')]));
+    expect(again).toEqual([]);
+    await app.flushOutbox();
+    const outbox = await app.db.selectFrom('outbox').selectAll().execute();
+    expect(outbox.map((o) => [o.message_row, o.kind, o.status])).toEqual([[1, 'ack', 'sent']]);
+    const reports = await messageReports(app.db);
+    expect(reports.map((r) => r.duplicateOf)).toEqual([null, 1, 1]);
+    expect(readdirSync(join(app.dataDir, 'outbox')).filter((f) => f.endsWith('.eml'))).toHaveLength(1);
+  });
+
+  it('counts the newest readable version and says a later message completed the unit', async () => {
+    app = await testApp();
+    await ingestFrom(app, new FileSource([fixtureMail('03-xiushui-form-only-gb2312.eml'), fixtureMail('04-xiushui-plan-later-rfc2231-gbk.eml')]));
+    const rows = await app.db.selectFrom('outbox').select(['kind', 'body_text', 'to_address', 'subject', 'in_reply_to']).orderBy('id').execute();
+    expect(rows.map((r) => r.kind)).toEqual(['missing', 'ack']);
+    expect(rows[0]!.body_text).toContain('仍需报送：\n  · 竞赛实施方案');
+    expect(rows[1]!.body_text).toContain('竞赛实施方案：修水县“建功十四五”劳动和技能竞赛实施方案.docx');
+    expect(rows[1]!.body_text).toContain('参赛报名表：修水县参赛报名表.xlsx（2021年7月17日 08:15 收到）');
+    expect(rows[1]).toMatchObject({ to_address: 'xsxzgh@163.com', subject: 'Re: 修水县参赛报名表——补报实施方案', in_reply_to: '<202107200930.xs04@163.com>' });
+  });
+
+  it('names the unreadable file in the reply', async () => {
+    app = await testApp();
+    await ingestFrom(app, new FileSource([fixtureMail('15-yongxiu-corrupt-attachment.eml')]));
+    const row = await app.db.selectFrom('outbox').select(['kind', 'body_text']).executeTakeFirstOrThrow();
+    expect(row.kind).toBe('missing');
+    expect(row.body_text).toContain('仍需报送：\n  · 参赛报名表');
+    expect(row.body_text).toMatch(/以下文件无法读取[^\n]*\n  · 永修县参赛报名表\.xlsx：Excel 文件已损坏/);
+  });
+});
+
+describe('a failure between any two stages', () => {
+  for (const stage of STAGES) {
+    it(`after ${stage}: the next run decides the message and answers it exactly once`, async () => {
+      let fail: Stage | null = stage;
+      const dataDir = (await import('../testing/app.js')).tempDir();
+      app = await testApp({
+        dataDir,
+        afterStage: (s) => {
+          if (s === fail) throw new Error(`injected failure after ${s}`);
+        },
+      });
+      const first = await ingestFrom(app, new FileSource([fixtureMail('01-xunyang-complete.eml')])).catch((e: Error) => e);
+      await app.flushOutbox();
+      const firstState = await app.db.selectFrom('messages').select(['status', 'error']).execute();
+      expect(firstState).toHaveLength(1);
+      if (stage === 'decide') expect(firstState[0]!.status).toBe('decided');
+      else if (stage === 'archive') expect(firstState[0]!.status).toBe('archived');
+      else expect(firstState[0]).toMatchObject({ status: 'error', error: expect.stringContaining(`injected failure after ${stage}`) });
+      expect(first).toBeDefined();
+      fail = null;
+      await app.pipeline.recover();
+      await ingestFrom(app, new FileSource([fixtureMail('01-xunyang-complete.eml')]));
+      await app.flushOutbox();
+      const msgs = await app.db.selectFrom('messages').select(['status', 'reply_kind']).execute();
+      expect(msgs).toEqual([{ status: 'decided', reply_kind: 'ack' }]);
+      const outbox = await app.db.selectFrom('outbox').select(['kind', 'status']).execute();
+      expect(outbox).toEqual([{ kind: 'ack', status: 'sent' }]);
+      expect(readdirSync(join(dataDir, 'outbox')).filter((f) => f.endsWith('.eml'))).toHaveLength(1);
+    });
+  }
+});

@@ -1,0 +1,46 @@
+import type { ReplyKind } from '../store/tables.js';
+
+export interface ReplyFacts {
+  /** Why the message is from a machine, if it is. */
+  machine: string | null;
+  duplicateOf: number | null;
+  unit: string | null;
+  late: boolean;
+  complete: boolean;
+  /** Files the message carried (readable or not). */
+  fileCount: number;
+  /** Files of a required kind that could be read. */
+  itemCount: number;
+  /** Cloud-attachment links that a person must fetch. */
+  linkCount: number;
+  /** The message mentions the campaign (for mail without files). */
+  mentionsCampaign: boolean;
+  /** The message was received before the campaign opened. */
+  beforeOpening: boolean;
+}
+
+export interface ReplyDecision {
+  kind: ReplyKind;
+  reason: string;
+}
+
+/**
+ * The one place that decides which reply a message gets. Order matters: never answer machines
+ * or duplicates; then doubt goes to a person; then lateness; then completeness.
+ */
+export function decideReply(f: ReplyFacts): ReplyDecision {
+  if (f.machine) return { kind: 'none', reason: f.machine };
+  if (f.duplicateOf !== null) return { kind: 'none', reason: `duplicate delivery of message #${f.duplicateOf}` };
+  if (f.beforeOpening) return { kind: 'none', reason: 'received before the campaign opened' };
+  const plausible = f.fileCount > 0 || f.linkCount > 0 || f.mentionsCampaign;
+  if (f.unit === null) {
+    return plausible ? { kind: 'review', reason: 'no unit could be decided' } : { kind: 'none', reason: 'no unit and not a submission' };
+  }
+  if (f.linkCount > 0 && f.itemCount === 0) return { kind: 'review', reason: 'files sent as cloud links must be fetched by a person' };
+  if (f.fileCount === 0) {
+    return plausible ? { kind: 'review', reason: 'no attachments: a person reads the message' } : { kind: 'none', reason: 'no attachments and not about the campaign' };
+  }
+  if (f.late) return { kind: 'late', reason: 'received after the deadline' };
+  if (f.complete) return { kind: 'ack', reason: 'every required item is on file' };
+  return { kind: 'missing', reason: 'required items are still missing' };
+}

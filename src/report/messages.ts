@@ -1,0 +1,71 @@
+import type { Db } from '../store/db.js';
+import type { MessageRow } from '../store/tables.js';
+import type { MatchResult } from '../match/unit-matcher.js';
+
+export interface MessageReport {
+  id: number;
+  source: string;
+  messageId: string | null;
+  from: string | null;
+  fromName: string | null;
+  subject: string | null;
+  receivedAt: string;
+  receivedBasis: string;
+  status: string;
+  unit: string | null;
+  evidence: MatchResult['evidence'];
+  matchReason: string | null;
+  documents: Array<{ filename: string; path: string; kind: string; kinds: string[]; readable: boolean; error?: string; form?: unknown }>;
+  late: boolean;
+  reply: string | null;
+  replyReason: string | null;
+  replyStatus: string | null;
+  duplicateOf: number | null;
+  links: string[];
+  error: string | null;
+}
+
+/** Every message with its decision, as `intake messages --json` prints it (one object a line). */
+export async function messageReports(db: Db, filter: { ids?: number[] } = {}): Promise<MessageReport[]> {
+  let q = db.selectFrom('messages').selectAll().orderBy('id');
+  if (filter.ids) q = q.where('id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
+  const rows = await q.execute();
+  const docs = await db.selectFrom('documents').selectAll().orderBy('message_row').orderBy('seq').execute();
+  const outbox = await db.selectFrom('outbox').select(['message_row', 'kind', 'status']).execute();
+  return rows.map((r) => toReport(r, docs.filter((d) => d.message_row === r.id), outbox.filter((o) => o.message_row === r.id)));
+}
+
+function toReport(r: MessageRow, docs: Array<{ filename: string; container_path: string; kind: string; kinds_json: string; readable: number; error: string | null; fields_json: string | null }>, outbox: Array<{ kind: string; status: string }>): MessageReport {
+  const match = r.match_json ? (JSON.parse(r.match_json) as MatchResult) : null;
+  const reply = outbox.find((o) => o.kind === r.reply_kind);
+  return {
+    id: r.id,
+    source: r.source,
+    messageId: r.message_id,
+    from: r.from_address,
+    fromName: r.from_name,
+    subject: r.subject,
+    receivedAt: r.received_at,
+    receivedBasis: r.received_basis,
+    status: r.status,
+    unit: r.unit_id,
+    evidence: match?.evidence ?? [],
+    matchReason: match?.reason ?? null,
+    documents: docs.map((d) => ({
+      filename: d.filename,
+      path: d.container_path,
+      kind: d.kind,
+      kinds: JSON.parse(d.kinds_json) as string[],
+      readable: d.readable === 1,
+      ...(d.error ? { error: d.error } : {}),
+      ...(d.fields_json ? { form: JSON.parse(d.fields_json) as unknown } : {}),
+    })),
+    late: r.late === 1,
+    reply: r.reply_kind,
+    replyReason: r.reply_reason,
+    replyStatus: reply?.status ?? null,
+    duplicateOf: r.duplicate_of,
+    links: r.links_json ? (JSON.parse(r.links_json) as string[]) : [],
+    error: r.error,
+  };
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+/** The items a unit can be asked for. `paper` is the sealed paper copy, recorded by hand. */
+export const ITEM_KINDS = ['registration', 'plan'] as const;
+export type ItemKind = (typeof ITEM_KINDS)[number];
+export type DocumentKind = ItemKind | 'other';
+
+const isoWithOffset = z.iso.datetime({ offset: true, message: 'must be an ISO time with an offset, e.g. 2021-07-22T23:59:59+08:00' });
+const email = z.email({ message: 'must be an email address, e.g. someone@example.com' });
+const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
+
+export const CampaignSchema = z.strictObject({
+  title: nonEmpty,
+  mailbox: email,
+  organiser: z.strictObject({
+    name: nonEmpty,
+    department: nonEmpty,
+    phone: z.union([z.string(), z.number()]).transform(String),
+    /** Names by which the organiser itself is written; never evidence of a sender's unit. */
+    names: z.array(nonEmpty).default([]),
+  }),
+  /** When the call opened; mail received before it is not part of the campaign. */
+  opens: isoWithOffset.optional(),
+  deadline: isoWithOffset,
+  /** Minutes after the deadline that still count as on time (a server's clock skew, a late relay). */
+  grace_minutes: z.number().int().min(0).default(0),
+  /** The zone times are written in for people. */
+  timezone: z.string().default('Asia/Shanghai'),
+  required: z.array(z.enum(ITEM_KINDS)).min(1, { message: 'list at least one required item' }),
+  staff: z
+    .strictObject({
+      digest_recipients: z.array(email).default([]),
+    })
+    .default({ digest_recipients: [] }),
+  replies: z
+    .strictObject({
+      from_name: nonEmpty.optional(),
+      /** Words that make a message without attachments plausibly a submission (worth a review reply). */
+      campaign_keywords: z.array(nonEmpty).default([]),
+    })
+    .default({ campaign_keywords: [] }),
+});
+export type Campaign = z.infer<typeof CampaignSchema>;
+
+export const UNIT_KINDS = ['district', 'county', 'city', 'zone', 'department', 'enterprise', 'other'] as const;
+
+export const UnitSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'ids are lower-case letters, digits and dashes, e.g. xunyang' }),
+  name: nonEmpty,
+  kind: z.enum(UNIT_KINDS).default('other'),
+  aliases: z.array(nonEmpty).default([]),
+  addresses: z.array(email).default([]),
+});
+export type Unit = z.infer<typeof UnitSchema>;
+
+export const SIGNALS = ['address', 'display_name', 'subject', 'filename', 'form_unit', 'document', 'body', 'forwarded_from'] as const;
+export type Signal = (typeof SIGNALS)[number];
+
+export const MatchingSchema = z.strictObject({
+  /** Weight of each signal; a unit's score is the sum over the signals that named it. */
+  weights: z.strictObject(Object.fromEntries(SIGNALS.map((s) => [s, z.number().min(0).max(10)])) as Record<Signal, z.ZodNumber>),
+  /** A unit is chosen automatically only when its score reaches this. */
+  threshold: z.number().min(0),
+  /** ...and beats the runner-up by at least this much; otherwise the message goes to review. */
+  margin: z.number().min(0),
+  /** When two different units are each named by one of these signals, a person decides. */
+  decisive_signals: z.array(z.enum(SIGNALS)).default(['address', 'form_unit']),
+});
+export type Matching = z.infer<typeof MatchingSchema>;
+
+export const UnitsFileSchema = z.strictObject({
+  matching: MatchingSchema,
+  units: z.array(UnitSchema).min(1, { message: 'list at least one unit' }),
+});
+
+const KindRuleSchema = z.strictObject({
+  label: nonEmpty,
+  filename_keywords: z.array(nonEmpty).default([]),
+  content_keywords: z.array(nonEmpty).default([]),
+  /** Column headers of a table that make it this kind of document (needs three or more in one row). */
+  table_headers: z.array(nonEmpty).default([]),
+  /** Section headings typical of this kind of document (needs two or more to count). */
+  structure_keywords: z.array(nonEmpty).default([]),
+});
+export type KindRule = z.infer<typeof KindRuleSchema>;
+
+export const FORM_FIELDS = ['unit', 'project', 'participants', 'contact', 'phone', 'notes'] as const;
+export type FormField = (typeof FORM_FIELDS)[number];
+
+export const DocumentsFileSchema = z.strictObject({
+  kinds: z.strictObject({ registration: KindRuleSchema, plan: KindRuleSchema }),
+  form_fields: z
+    .strictObject(Object.fromEntries(FORM_FIELDS.map((f) => [f, z.array(nonEmpty).default([])])) as Record<FormField, z.ZodDefault<z.ZodArray<typeof nonEmpty>>>)
+    .optional(),
+  limits: z
+    .strictObject({
+      /** Largest single attachment read, in bytes. */
+      max_attachment_bytes: z.number().int().positive().default(25 * 1024 * 1024),
+      /** Largest total of bytes expanded out of archives for one message. */
+      max_expanded_bytes: z.number().int().positive().default(100 * 1024 * 1024),
+      max_archive_entries: z.number().int().positive().default(500),
+      max_depth: z.number().int().positive().default(4),
+      max_compression_ratio: z.number().positive().default(200),
+      /** Characters of each document's text kept in the database. */
+      max_text_chars: z.number().int().positive().default(20000),
+    })
+    .default({
+      max_attachment_bytes: 25 * 1024 * 1024,
+      max_expanded_bytes: 100 * 1024 * 1024,
+      max_archive_entries: 500,
+      max_depth: 4,
+      max_compression_ratio: 200,
+      max_text_chars: 20000,
+    }),
+});
+export type DocumentsRules = z.infer<typeof DocumentsFileSchema>;
+export type Limits = DocumentsRules['limits'];

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+
+/** One problem in a rules file, phrased for the operator who has to fix it. */
+export interface RuleProblem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export function formatProblem(p: RuleProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.message}`;
+}
+
+export class RulesError extends Error {
+  constructor(readonly problems: RuleProblem[]) {
+    super(`rules are invalid:\n${problems.map((p) => '  ' + formatProblem(p)).join('\n')}`);
+    this.name = 'RulesError';
+  }
+}
+
+/** A parsed YAML file that can point back at the line of any path inside it. */
+export class YamlFile {
+  private constructor(
+    readonly file: string,
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+    readonly parseProblems: RuleProblem[],
+  ) {}
+
+  static read(file: string): YamlFile {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return new YamlFile(file, parseDocument(''), new LineCounter(), [
+        { file, line: 1, column: 1, message: code === 'ENOENT' ? 'file is missing: create it (see the README, "Rules")' : `cannot read file: ${String(err)}` },
+      ]);
+    }
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const parseProblems = [...doc.errors, ...doc.warnings].map((e) => {
+      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+      return { file, line: pos.line, column: pos.col, message: `YAML: ${e.message.split('\n')[0]} (check indentation and quoting)` };
+    });
+    return new YamlFile(file, doc, lines, parseProblems);
+  }
+
+  get data(): unknown {
+    return this.doc.toJS();
+  }
+
+  /** Line and column of the deepest node that exists along `path`. */
+  locate(path: ReadonlyArray<PropertyKey>): { line: number; column: number } {
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n) as unknown[], true);
+      if (isNode(node) && node.range) {
+        const pos = this.lines.linePos(node.range[0]);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+    return { line: 1, column: 1 };
+  }
+
+  problem(path: ReadonlyArray<PropertyKey>, message: string): RuleProblem {
+    return { file: this.file, ...this.locate(path), message };
+  }
+
+  /** Validates the file against a schema; every problem names its line and what to do. */
+  parse<S extends z.ZodType>(schema: S): { value?: z.infer<S>; problems: RuleProblem[] } {
+    if (this.parseProblems.length > 0) return { problems: this.parseProblems };
+    const result = schema.safeParse(this.data ?? {}, { reportInput: true });
+    if (result.success) return { value: result.data, problems: [] };
+    return { problems: result.error.issues.map((issue) => this.problem(issue.path, describeIssue(issue))) };
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${where}unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}: check the spelling or remove it`;
+    case 'invalid_type':
+      if (issue.input === undefined) return `${where}is required: add it`;
+      return `${where}expected ${issue.expected}: ${issue.message.replace(/^Invalid input: /, '')}`;
+    case 'invalid_value':
+      return `${where}must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${where}${issue.message}`;
+  }
+}

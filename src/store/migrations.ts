@@ -1,0 +1,110 @@
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/**
+ * Migrations are written once for both dialects; the only difference is how an auto-increment
+ * key is declared. Never edit a migration that has shipped: add a new one.
+ */
+export function migrations(dialect: DialectName): Record<string, Migration> {
+  const idColumn = (db: Kysely<any>, table: string) =>
+    dialect === 'postgres'
+      ? db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity())
+      : db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+
+  return {
+    '0001_pipeline': {
+      async up(db) {
+        await db.schema
+          .createTable('blobs')
+          .addColumn('sha256', 'text', (c) => c.primaryKey())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+
+        await idColumn(db, 'messages')
+          .addColumn('source', 'text', (c) => c.notNull().unique())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('message_id', 'text')
+          .addColumn('content_key', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .addColumn('received_basis', 'text', (c) => c.notNull())
+          .addColumn('from_address', 'text')
+          .addColumn('from_name', 'text')
+          .addColumn('subject', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('duplicate_of', 'integer')
+          .addColumn('unit_id', 'text')
+          .addColumn('match_json', 'text')
+          .addColumn('late', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('reply_kind', 'text')
+          .addColumn('reply_reason', 'text')
+          .addColumn('links_json', 'text')
+          .addColumn('error', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('archived_at', 'text', (c) => c.notNull())
+          .addColumn('decided_at', 'text')
+          .execute();
+        await db.schema.createIndex('messages_sha256').on('messages').column('sha256').execute();
+        await db.schema.createIndex('messages_message_id').on('messages').column('message_id').execute();
+        await db.schema.createIndex('messages_status').on('messages').column('status').execute();
+        await db.schema.createIndex('messages_unit').on('messages').column('unit_id').execute();
+
+        await idColumn(db, 'documents')
+          .addColumn('message_row', 'integer', (c) => c.notNull().references('messages.id'))
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('filename', 'text', (c) => c.notNull())
+          .addColumn('container_path', 'text', (c) => c.notNull())
+          .addColumn('content_type', 'text')
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('kinds_json', 'text', (c) => c.notNull())
+          .addColumn('readable', 'integer', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('text', 'text')
+          .addColumn('fields_json', 'text')
+          .addColumn('evidence_json', 'text')
+          .addUniqueConstraint('documents_message_seq', ['message_row', 'seq'])
+          .execute();
+
+        await idColumn(db, 'submission_items')
+          .addColumn('unit_id', 'text', (c) => c.notNull())
+          .addColumn('item', 'text', (c) => c.notNull())
+          .addColumn('message_row', 'integer', (c) => c.references('messages.id'))
+          .addColumn('document_id', 'integer', (c) => c.references('documents.id'))
+          .addColumn('filename', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .addColumn('late', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('submission_items_unit').on('submission_items').columns(['unit_id', 'item']).execute();
+
+        await idColumn(db, 'outbox')
+          .addColumn('dedupe_key', 'text', (c) => c.notNull().unique())
+          .addColumn('message_row', 'integer', (c) => c.references('messages.id'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('to_address', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('body_text', 'text', (c) => c.notNull())
+          .addColumn('in_reply_to', 'text')
+          .addColumn('references_text', 'text')
+          .addColumn('reply_message_id', 'text', (c) => c.notNull().unique())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .addColumn('next_attempt_at', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('sent_at', 'text')
+          .execute();
+        await db.schema.createIndex('outbox_status').on('outbox').column('status').execute();
+      },
+    },
+  };
+}
+
+export function migrationProvider(dialect: DialectName): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}
+

@@ -1,0 +1,118 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Column types are kept to what SQLite and PostgreSQL share: integers, text, ISO 8601 text for
+ * times (UTC, with Z), 0/1 integers for booleans and JSON as text.
+ */
+export interface BlobsTable {
+  sha256: string;
+  size: number;
+  created_at: string;
+}
+
+export type MessageStatus = 'archived' | 'decided' | 'error';
+export type ReplyKind = 'ack' | 'missing' | 'late' | 'review' | 'none';
+export type ReceivedBasis = 'internaldate' | 'received-header' | 'file-mtime';
+
+export interface MessagesTable {
+  id: Generated<number>;
+  source: string;
+  sha256: string;
+  size: number;
+  message_id: string | null;
+  content_key: string;
+  received_at: string;
+  received_basis: ReceivedBasis;
+  from_address: string | null;
+  from_name: string | null;
+  subject: string | null;
+  status: MessageStatus;
+  duplicate_of: number | null;
+  unit_id: string | null;
+  /** JSON: MatchResult (signals, scores, reason). */
+  match_json: string | null;
+  late: number;
+  reply_kind: ReplyKind | null;
+  /** Why the reply is what it is, e.g. "auto-reply (Auto-Submitted: auto-replied)". */
+  reply_reason: string | null;
+  /** JSON: string[] of cloud-attachment links found in the body. */
+  links_json: string | null;
+  error: string | null;
+  attempts: number;
+  archived_at: string;
+  decided_at: string | null;
+}
+
+export interface DocumentsTable {
+  id: Generated<number>;
+  message_row: number;
+  seq: number;
+  filename: string;
+  /** Where inside the message the file was found, e.g. "转发：材料.eml / 材料.zip / 报名表.xlsx". */
+  container_path: string;
+  content_type: string | null;
+  size: number;
+  sha256: string;
+  kind: 'registration' | 'plan' | 'other';
+  /** JSON: every kind the file qualifies as (a file can hold both a form and a plan). */
+  kinds_json: string;
+  readable: number;
+  error: string | null;
+  text: string | null;
+  /** JSON: registration form rows and other fields read from the file. */
+  fields_json: string | null;
+  /** JSON: classification evidence. */
+  evidence_json: string | null;
+}
+
+export interface SubmissionItemsTable {
+  id: Generated<number>;
+  unit_id: string;
+  item: string;
+  message_row: number | null;
+  document_id: number | null;
+  filename: string;
+  received_at: string;
+  late: number;
+  created_at: string;
+}
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'suppressed';
+
+export interface OutboxTable {
+  id: Generated<number>;
+  /** Unique: one reply of a kind per message, one reminder per unit and time. */
+  dedupe_key: string;
+  message_row: number | null;
+  kind: string;
+  to_address: string;
+  subject: string;
+  body_text: string;
+  in_reply_to: string | null;
+  references_text: string | null;
+  /** The Message-ID we give the reply; how a lost "sent" mark is recovered. */
+  reply_message_id: string;
+  status: OutboxStatus;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface Database {
+  blobs: BlobsTable;
+  messages: MessagesTable;
+  documents: DocumentsTable;
+  submission_items: SubmissionItemsTable;
+  outbox: OutboxTable;
+}
+
+export type MessageRow = Selectable<MessagesTable>;
+export type NewMessage = Insertable<MessagesTable>;
+export type MessageUpdate = Updateable<MessagesTable>;
+export type DocumentRow = Selectable<DocumentsTable>;
+export type NewDocument = Insertable<DocumentsTable>;
+export type SubmissionItemRow = Selectable<SubmissionItemsTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type NewOutbox = Insertable<OutboxTable>;

@@ -1,0 +1,43 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadSettings, type Settings } from '../config/env.js';
+import { silentLogger } from '../log.js';
+import type { PipelineDeps } from '../pipeline/pipeline.js';
+import { openApp, type App } from '../service/app.js';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+export const RULES_DIR = join(REPO, 'rules');
+export const FIXTURE_MAIL = join(REPO, 'fixtures', 'mail');
+export const fixtureMail = (name: string) => join(FIXTURE_MAIL, name);
+
+export function tempDir(prefix = 'intake-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A copy of the shipped rules that a test may edit. */
+export function copyRules(): string {
+  const dir = join(tempDir('intake-rules-'), 'rules');
+  cpSync(RULES_DIR, dir, { recursive: true });
+  return dir;
+}
+
+export interface TestApp extends App {
+  dataDir: string;
+  cleanup(): Promise<void>;
+}
+
+/** An App on a fresh data folder with the shipped rules (or the given ones); logs are silent. */
+export async function testApp(opts: { rulesDir?: string; dataDir?: string; env?: NodeJS.ProcessEnv; afterStage?: PipelineDeps['afterStage'] } = {}): Promise<TestApp> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const settings: Settings = loadSettings({ rules: opts.rulesDir ?? RULES_DIR, data: dataDir }, opts.env ?? {});
+  const app = await openApp(settings, silentLogger, { afterStage: opts.afterStage });
+  return {
+    ...app,
+    dataDir,
+    async cleanup() {
+      await app.close();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
