@@ -8,7 +8,8 @@ import { firstHeader, type RawHeader } from './raw-headers.js';
  * non-standard headers Exchange, QQ Mail and others use.
  */
 export function machineMailReason(msg: ParsedMessage, raw: RawHeader[], ownAddresses: string[]): string | null {
-  const h = (name: string) => msg.headers.get(name)?.trim();
+  // Raw headers, not mailparser's: it folds List-* headers into one structured "list" entry.
+  const h = (name: string) => firstHeader(raw, name)?.trim();
   const autoSubmitted = h('auto-submitted');
   if (autoSubmitted && autoSubmitted.toLowerCase() !== 'no') return `auto-reply (Auto-Submitted: ${autoSubmitted})`;
   for (const name of ['x-autoreply', 'x-autorespond', 'x-autoresponder', 'x-auto-reply']) {
@@ -20,8 +21,8 @@ export function machineMailReason(msg: ParsedMessage, raw: RawHeader[], ownAddre
   if (h('list-unsubscribe')) return 'list mail (List-Unsubscribe)';
   if (h('x-failed-recipients')) return 'bounce (X-Failed-Recipients)';
   if (/^multipart\/report/i.test(msg.contentType) || /report-type\s*=\s*"?delivery-status/i.test(h('content-type') ?? '')) return 'bounce (delivery status report)';
-  const returnPath = firstHeader(raw, 'return-path');
-  if (returnPath !== undefined && /^<\s*>$/.test(returnPath.trim())) return 'bounce (empty Return-Path)';
+  const returnPath = h('return-path');
+  if (returnPath !== undefined && /^<\s*>$/.test(returnPath)) return 'bounce (empty Return-Path)';
   const from = msg.from?.address ?? '';
   const local = from.split('@')[0] ?? '';
   if (/^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|noreply-.*|bounces?|auto-?reply|notifications?)$/i.test(local)) return `machine sender (${from})`;

@@ -42,10 +42,14 @@ export class YamlFile {
     }
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    const parseProblems = [...doc.errors, ...doc.warnings].map((e) => {
-      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-      return { file, line: pos.line, column: pos.col, message: `YAML: ${e.message.split('\n')[0]} (check indentation and quoting)` };
-    });
+    // One syntax error usually causes a cascade of follow-on errors; the first is the one to fix.
+    const first = doc.errors[0];
+    const parseProblems = first
+      ? [(() => {
+          const pos = lines.linePos(first.pos[0]);
+          return { file, line: pos.line, column: pos.col, message: `YAML: ${first.message.split('\n')[0]} (check indentation, colons and quoting)` };
+        })()]
+      : [];
     return new YamlFile(file, doc, lines, parseProblems);
   }
 

@@ -1,0 +1,100 @@
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { copyRules, FIXTURE_MAIL, fixtureMail, tempDir } from './testing/app.js';
+import { runCli, startCli } from './testing/cli.js';
+
+const outboxFiles = (data: string) => readdirSync(join(data, 'outbox')).filter((f) => f.endsWith('.eml'));
+
+describe('intake CLI', () => {
+  it('ingest, messages --json, status --json', () => {
+    const data = tempDir();
+    const ingest = runCli(['ingest', FIXTURE_MAIL, '--data', data]);
+    expect(ingest.stderr).toBe('');
+    expect(ingest.stdout).toMatch(/^15 message\(s\): 15 decided, 0 already known, 0 error\(s\)$/m);
+    expect(ingest.status).toBe(0);
+
+    const lines = runCli(['messages', '--json', '--data', data]).stdout.trim().split('\n');
+    expect(lines).toHaveLength(15);
+    const first = JSON.parse(lines[0]!);
+    for (const key of ['source', 'messageId', 'from', 'subject', 'receivedAt', 'unit', 'evidence', 'documents', 'late', 'reply']) expect(first).toHaveProperty(key);
+    expect(first).toMatchObject({
+      source: fixtureMail('01-xunyang-complete.eml'),
+      messageId: '<20210715093012.xy01@163.com>',
+      from: 'xyqzgh@163.com',
+      receivedAt: '2021-07-15T01:30:12.000Z',
+      unit: 'xunyang',
+      late: false,
+      reply: 'ack',
+      documents: [
+        { filename: '浔阳区参赛报名表.xlsx', kind: 'registration', readable: true },
+        { filename: '浔阳区竞赛实施方案.docx', kind: 'plan', readable: true },
+      ],
+    });
+    expect(first.evidence[0]).toEqual({ signal: 'address', unit: 'xunyang', match: 'xyqzgh@163.com', weight: 3 });
+
+    const status = JSON.parse(runCli(['status', '--json', '--data', data]).stdout);
+    const duchang = status.units.find((u: { unit: string }) => u.unit === 'duchang');
+    expect(duchang).toMatchObject({ complete: true, onTime: false, late: true });
+    expect(status.totals).toMatchObject({ complete: 8, completeOnTime: 7, review: 1 });
+
+    const table = runCli(['messages', '--data', data]).stdout;
+    expect(table).toContain('浔阳区报送劳动和技能竞赛参赛报名表及实施方案');
+
+    // A second ingest of the same files changes nothing and sends nothing.
+    const before = outboxFiles(data).length;
+    expect(runCli(['ingest', FIXTURE_MAIL, '--data', data]).stdout).toMatch(/^15 message\(s\): 0 decided, 15 already known/m);
+    expect(outboxFiles(data)).toHaveLength(before);
+  });
+
+  it('rules check: OK, and file:line:column with exit code 2 on a mistake', () => {
+    expect(runCli(['rules', 'check'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^rules OK: 43 units/) });
+    const rules = copyRules();
+    const p = join(rules, 'campaign.yaml');
+    writeFileSync(p, readFileSync(p, 'utf8').replace('mailbox: jjszjjb@sina.com', 'mailbox: jjszjjb'));
+    const bad = runCli(['rules', 'check', '--rules', rules]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(new RegExp(`${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:10: mailbox: must be an email address`));
+  });
+
+  it('run: seeds the demo inbox, answers it, prints the status table, then takes new mail as it arrives', async () => {
+    const data = tempDir();
+    const child = startCli(['run', '--data', data], { POLL_SECONDS: '1' });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const waitFor = async (cond: () => boolean, what: string) => {
+      for (let i = 0; i < 600 && !cond(); i++) await new Promise((r) => setTimeout(r, 100));
+      if (!cond()) throw new Error(`timed out waiting for ${what}; stdout:\n${stdout}`);
+    };
+    try {
+      await waitFor(() => stdout.includes('Watching'), 'the first status table');
+      expect(stdout).toMatch(/xunyang\s+浔阳区总工会\s+07-15 09:30\s+07-15 09:30\s+complete/);
+      expect(outboxFiles(data)).toHaveLength(10);
+      copyFileSync(fixtureMail('15-yongxiu-corrupt-attachment.eml'), join(data, 'inbox', 'new', '1626999999.M99P1.test'));
+      await waitFor(() => outboxFiles(data).length === 11, 'the reply to the new message');
+      expect(outboxFiles(data).some((f) => f.includes('.missing.'))).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(0);
+  });
+});
+
+describe('a crash (SIGKILL) at any point of a message or reply life', () => {
+  const points = ['archive', 'parse', 'expand', 'read', 'classify', 'match', 'decide', 'reply-claimed', 'reply-sent'];
+  it.each(points)('at %s: after restart every message is decided and answered exactly once', (point) => {
+    const data = tempDir();
+    const files = [fixtureMail('01-xunyang-complete.eml'), fixtureMail('03-xiushui-form-only-gb2312.eml')];
+    const crashed = runCli(['ingest', ...files, '--data', data], { INTAKE_CRASH_AT: point });
+    expect(crashed.signal).toBe('SIGKILL');
+    const again = runCli(['ingest', ...files, '--data', data]);
+    expect(again.status).toBe(0);
+    const messages = runCli(['messages', '--json', '--data', data]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(messages.map((m) => [m.status, m.reply, m.replyStatus])).toEqual([
+      ['decided', 'ack', 'sent'],
+      ['decided', 'missing', 'sent'],
+    ]);
+    expect(outboxFiles(data).sort()).toEqual([expect.stringMatching(/^intake\.1\.ack\./), expect.stringMatching(/^intake\.2\.missing\./)]);
+  });
+});

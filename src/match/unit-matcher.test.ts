@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { loadRules } from '../rules/index.js';
+import { RULES_DIR } from '../testing/app.js';
+import { UnitMatcher, type MatchInput } from './unit-matcher.js';
+
+const rules = loadRules(RULES_DIR);
+const matcher = new UnitMatcher(rules.units, rules.matching, rules.campaign);
+const input = (over: Partial<MatchInput>): MatchInput => ({ address: null, display_name: '', subject: '', filename: [], form_unit: [], document: [], body: '', forwarded_from: [], ...over });
+
+describe('unit matching', () => {
+  it('prefers the longest name: 庐山西海风景名胜区 is not 庐山市, 共青城市 is itself', () => {
+    expect(matcher.match(input({ subject: '庐山西海风景名胜区报名表', filename: ['庐山西海实施方案.docx'] })).unit).toBe('lushanxihai');
+    expect(matcher.match(input({ subject: '庐山市总工会报名表', filename: ['庐山市实施方案.docx'] })).unit).toBe('lushanshi');
+    expect(matcher.match(input({ subject: '共青城市总工会参赛材料' })).unit).toBe('gongqingcheng');
+  });
+
+  it('never counts the organiser: 瑞昌市总工会 is 瑞昌, 九江市总工会 is nobody', () => {
+    const r = matcher.match(input({ subject: '瑞昌市总工会报送材料', body: '九江市总工会经济技术部：附件请查收。' }));
+    expect(r.unit).toBe('ruichang');
+    expect(r.evidence.every((e) => e.unit === 'ruichang')).toBe(true);
+    const none = matcher.match(input({ subject: '转发九江市劳动竞赛委员会通知', body: '市总工会经济技术部' }));
+    expect(none).toMatchObject({ unit: null, evidence: [] });
+  });
+
+  it('knows former names', () => {
+    expect(matcher.match(input({ subject: '庐山区总工会报名表' })).unit).toBe('lianxi');
+    expect(matcher.match(input({ subject: '九江县参赛材料' })).unit).toBe('chaisang');
+    expect(matcher.match(input({ subject: '星子县总工会' })).unit).toBe('lushanshi');
+  });
+
+  it('explains itself: every signal with its weight', () => {
+    const r = matcher.match(input({ address: 'xyqzgh@163.com', subject: '浔阳区报名表', form_unit: ['浔阳区总工会'] }));
+    expect(r.unit).toBe('xunyang');
+    expect(r.evidence).toEqual([
+      { signal: 'address', unit: 'xunyang', match: 'xyqzgh@163.com', weight: 3 },
+      { signal: 'subject', unit: 'xunyang', match: '浔阳区', weight: 1.5 },
+      { signal: 'form_unit', unit: 'xunyang', match: '浔阳区总工会', weight: 2.5 },
+    ]);
+    expect(r.score).toBe(7);
+  });
+
+  it('sends weak or conflicting evidence to review', () => {
+    expect(matcher.match(input({ document: ['德安县'] }))).toMatchObject({ unit: null, reason: expect.stringContaining('below the threshold') });
+    const conflict = matcher.match(input({ address: 'xyqzgh@163.com', form_unit: ['修水县总工会'], subject: '报名表' }));
+    expect(conflict.unit).toBeNull();
+    expect(conflict.reason).toMatch(/conflicting evidence/);
+    expect(new Set(conflict.evidence.map((e) => e.unit))).toEqual(new Set(['xunyang', 'xiushui']));
+  });
+});

@@ -1,0 +1,76 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { copyRules, RULES_DIR } from '../testing/app.js';
+import { loadRules, RulesError, formatProblem } from './index.js';
+
+function problemsAfter(edit: (dir: string) => void): string[] {
+  const dir = copyRules();
+  edit(dir);
+  try {
+    loadRules(dir);
+  } catch (err) {
+    if (err instanceof RulesError) return err.problems.map((p) => formatProblem(p).replace(dir + '/', ''));
+    throw err;
+  }
+  return [];
+}
+
+function replaceIn(dir: string, file: string, from: string, to: string): void {
+  const p = join(dir, file);
+  const text = readFileSync(p, 'utf8');
+  if (!text.includes(from)) throw new Error(`${from} not in ${file}`);
+  writeFileSync(p, text.replace(from, to));
+}
+
+describe('rules', () => {
+  it('loads the shipped rules: the seed roster, deadline and templates', () => {
+    const r = loadRules(RULES_DIR);
+    expect(r.campaign.mailbox).toBe('jjszjjb@sina.com');
+    expect(r.cutoff.toISOString()).toBe('2021-07-22T15:59:59.000Z');
+    expect(r.campaign.required).toEqual(['registration', 'plan']);
+    const ids = r.units.map((u) => u.id);
+    for (const id of ['xunyang', 'lianxi', 'chaisang', 'wuning', 'xiushui', 'yongxiu', 'dean', 'duchang', 'hukou', 'pengze', 'ruichang', 'gongqingcheng', 'lushanshi', 'jingkai']) {
+      expect(ids).toContain(id);
+    }
+    expect(r.units.length).toBeGreaterThanOrEqual(40);
+    expect(r.units.find((u) => u.id === 'lianxi')!.aliases).toContain('庐山区');
+  });
+
+  it('names file, line and fix for an unknown field', () => {
+    expect(problemsAfter((d) => replaceIn(d, 'campaign.yaml', 'grace_minutes: 0', 'grace_minute: 0'))).toEqual([
+      expect.stringMatching(/^campaign\.yaml:\d+:1: unknown field "grace_minute": check the spelling or remove it$/),
+    ]);
+  });
+
+  it('names the line of a deadline without an offset', () => {
+    const dir = copyRules();
+    const lines = readFileSync(join(dir, 'campaign.yaml'), 'utf8').split('\n');
+    const line = lines.findIndex((l) => l.startsWith('deadline:')) + 1;
+    const problems = problemsAfter((d) => replaceIn(d, 'campaign.yaml', 'deadline: 2021-07-22T23:59:59+08:00', 'deadline: 2021-07-22'));
+    expect(problems).toEqual([`campaign.yaml:${line}:11: deadline: must be an ISO time with an offset, e.g. 2021-07-22T23:59:59+08:00`]);
+  });
+
+  it('refuses a name on two units, an organiser name as alias, and a YAML syntax error', () => {
+    expect(problemsAfter((d) => replaceIn(d, 'units.yaml', 'aliases: [武宁县, 武宁县劳动竞赛委员会, 武宁]', 'aliases: [武宁县, 浔阳区, 市总工会]'))).toEqual([
+      expect.stringMatching(/^units\.yaml:\d+:\d+: "浔阳区" is also a name of unit "xunyang": a name may belong to one unit only$/),
+      expect.stringMatching(/^units\.yaml:\d+:\d+: "市总工会" is one of the organiser's own names \(campaign\.yaml organiser\.names\): remove it here$/),
+    ]);
+    expect(problemsAfter((d) => replaceIn(d, 'documents.yaml', '    label: 参赛报名表', '    label: [参赛报名表'))).toEqual([expect.stringMatching(/^documents\.yaml:(7|8):\d+: YAML: .*\(check indentation, colons and quoting\)$/)]);
+  });
+
+  it('catches a template that uses an unknown variable, with its line', () => {
+    const problems = problemsAfter((d) => {
+      const p = join(d, 'templates', 'ack.txt');
+      writeFileSync(p, '第一行\n{{ unit.nmae }}\n' + readFileSync(p, 'utf8'));
+    });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^templates\/ack\.txt:2:\d+: undefined variable: unit\.nmae/);
+  });
+
+  it('reports a missing file', () => {
+    const problems = problemsAfter((d) => rmSync(join(d, 'templates', 'late.txt')));
+    expect(problems).toEqual(['templates/late.txt:1:1: reply template "late" is missing: create late.txt (see the README, "Reply templates")']);
+  });
+});
+
