@@ -10,7 +10,7 @@ import { formatProblem, loadRules, RulesError } from './rules/index.js';
 import { openApp, type App } from './service/app.js';
 import { ingestFrom } from './service/ingest.js';
 import { runService } from './service/run.js';
-import { FileSource } from './sources/files.js';
+import { FileSource, listMessageFiles } from './sources/files.js';
 import { formatLocalTime } from './util/time.js';
 
 const print = (s: string) => process.stdout.write(s + '\n');
@@ -53,11 +53,12 @@ withGlobals(program.command('ingest').description('process .eml files, folders o
   .action(async (paths: string[], opts: GlobalOpts) => {
     await withApp(opts, async (app) => {
       await app.pipeline.recover();
+      const total = listMessageFiles(paths).length;
       const outcomes = await ingestFrom(app, new FileSource(paths));
       await app.flushOutbox();
       const decided = outcomes.filter((o) => o.status === 'decided').length;
       const errors = outcomes.filter((o) => o.status === 'error');
-      print(`${outcomes.length} message(s): ${decided} decided, ${outcomes.length - decided - errors.length} already known, ${errors.length} error(s)`);
+      print(`${total} message(s): ${decided} decided, ${total - decided - errors.length} already known, ${errors.length} error(s)`);
       for (const e of errors) if (e.status === 'error') print(`  message #${e.row}: ${e.error}`);
       if (errors.length > 0) process.exitCode = 1;
     });
