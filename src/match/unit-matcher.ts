@@ -14,7 +14,8 @@ export interface MatchInput {
 }
 
 export interface SignalHit {
-  signal: Signal;
+  /** A matching signal, or "person" when a person assigned the unit. */
+  signal: Signal | 'person';
   unit: string;
   /** The name or address that matched, as written in the roster. */
   match: string;
@@ -38,22 +39,26 @@ export class UnitMatcher {
     private readonly units: Unit[],
     private readonly matching: Matching,
     campaign: Campaign,
-    /** Addresses learned from people's review decisions, on top of the roster's. */
-    learned: Array<{ address: string; unit: string }> = [],
   ) {
     const entries: Array<{ term: string; unit: string | null }> = [];
     for (const u of units) for (const term of [u.name, ...u.aliases]) entries.push({ term, unit: u.id });
     for (const term of [campaign.organiser.name, ...campaign.organiser.names]) entries.push({ term, unit: null });
     this.index = new NameIndex(entries);
     for (const u of units) for (const a of u.addresses) this.addresses.set(a.toLowerCase(), u.id);
-    for (const l of learned) if (!this.addresses.has(l.address.toLowerCase())) this.addresses.set(l.address.toLowerCase(), l.unit);
   }
 
-  match(input: MatchInput): MatchResult {
+  /**
+   * `learned` holds addresses people confirmed in review (address → unit); the roster's own
+   * addresses win over them.
+   */
+  match(input: MatchInput, learned: ReadonlyMap<string, string> = new Map()): MatchResult {
     const evidence: SignalHit[] = [];
     const w = this.matching.weights;
-    const addressUnit = input.address ? this.addresses.get(input.address.toLowerCase()) : undefined;
-    if (addressUnit) evidence.push({ signal: 'address', unit: addressUnit, match: input.address!, weight: w.address });
+    const address = input.address?.toLowerCase();
+    const rosterUnit = address ? this.addresses.get(address) : undefined;
+    const learnedUnit = address && !rosterUnit ? learned.get(address) : undefined;
+    if (rosterUnit) evidence.push({ signal: 'address', unit: rosterUnit, match: address!, weight: w.address });
+    else if (learnedUnit && this.units.some((u) => u.id === learnedUnit)) evidence.push({ signal: 'address', unit: learnedUnit, match: `${address} (learned)`, weight: w.address });
 
     const textSignals: Array<[Signal, string[]]> = [
       ['display_name', [input.display_name]],
@@ -86,7 +91,7 @@ export class UnitMatcher {
     if (second && best.score - second.score < this.matching.margin) {
       return { unit: null, score: best.score, scores, evidence, reason: `conflicting evidence: ${best.unit} scored ${best.score}, ${second.unit} scored ${second.score} (margin ${this.matching.margin})` };
     }
-    const decisive = new Set(this.matching.decisive_signals);
+    const decisive = new Set<string>(this.matching.decisive_signals);
     const rival = evidence.find((e) => e.unit !== best.unit && decisive.has(e.signal));
     const own = evidence.find((e) => e.unit === best.unit && decisive.has(e.signal));
     if (rival && own) {

@@ -1,47 +1,46 @@
-import type { ClassifiedFile } from '../classify/classify-files.js';
-import type { ParsedMessage } from '../mail/parse.js';
-import type { MatchResult } from '../match/unit-matcher.js';
 import { replyContext } from '../replies/context.js';
-import { decideReply, type ReplyDecision } from '../replies/decide.js';
+import type { ReplyDecision } from '../replies/decide.js';
 import { replyEnvelope } from '../replies/envelope.js';
 import type { Rules } from '../rules/index.js';
 import type { ItemKind } from '../rules/schema.js';
 import { renderReply } from '../rules/templates.js';
 import type { Db } from '../store/db.js';
-import type { MessageRow } from '../store/tables.js';
-import { unitState, type ItemVersion } from '../submissions/unit-state.js';
-
-export interface DecisionInput {
-  row: MessageRow;
-  parsed: ParsedMessage;
-  files: ClassifiedFile[];
-  match: MatchResult;
-  links: string[];
-  machine: string | null;
-  rules: Rules;
-}
+import type { Transaction } from 'kysely';
+import type { Database, MessageRow } from '../store/tables.js';
+import type { ItemVersion } from '../submissions/unit-state.js';
+import { evaluate, receivedBefore, type Analysed } from './evaluate.js';
 
 export interface Decision extends ReplyDecision {
   unit: string | null;
   late: boolean;
+  /** The outbox row this decision queued, or null when nothing new is due. */
   outboxId: number | null;
 }
 
 /** Thrown inside the transaction when another worker decided the message first. */
 class AlreadyDecided extends Error {}
 
+export interface CommitOptions {
+  /** Decide a message that was decided before (a person's assignment, `rules apply`). */
+  redecide?: boolean;
+  now?: Date;
+}
+
 /**
- * Stages 7 and 8 in one transaction: the documents, the unit's items, the decision and the reply
- * in the outbox are written together or not at all, so a crash anywhere before the commit leaves
- * the message "archived" (decided again on the next run) and after it, decided with its reply due
+ * The decide stage in one transaction: the documents, the unit's items, the decision and the
+ * reply in the outbox are written together or not at all. A crash before the commit leaves the
+ * message "archived" (decided again on the next run); after it, decided with its reply due
  * exactly once. Returns null when another worker had already decided the message.
+ *
+ * Replies are at most one per message and kind (the outbox's unique key). When a message is
+ * decided again, a new kind of reply is queued only if the unit has not already been answered
+ * with something other than "we will review": an acknowledgment that went out is never followed
+ * by a contradicting notice for the same message; a reply still waiting is superseded.
  */
-export async function commitDecision(db: Db, input: DecisionInput, now = new Date()): Promise<Decision | null> {
-  const { row, parsed, files, match, rules } = input;
-  const receivedAt = new Date(row.received_at);
-  const late = receivedAt.getTime() > rules.cutoff.getTime();
-  const counts = input.machine === null && row.duplicate_of === null;
-  const unit = match.unit;
+export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, rules: Rules, opts: CommitOptions = {}): Promise<Decision | null> {
+  const now = opts.now ?? new Date();
+  const { row, files } = a;
+  const unit = a.match.unit;
   try {
     return await db.transaction().execute(async (trx) => {
       // Claim first: the write lock (SQLite) or row lock (PostgreSQL) is taken before anything is read.
@@ -49,7 +48,7 @@ export async function commitDecision(db: Db, input: DecisionInput, now = new Dat
         .updateTable('messages')
         .set({ status: 'decided', decided_at: now.toISOString() })
         .where('id', '=', row.id)
-        .where('status', 'in', ['archived', 'error'])
+        .where('status', 'in', opts.redecide ? ['archived', 'error', 'decided'] : ['archived', 'error'])
         .executeTakeFirst();
       if (Number(claim.numUpdatedRows) === 0) throw new AlreadyDecided();
 
@@ -80,54 +79,43 @@ export async function commitDecision(db: Db, input: DecisionInput, now = new Dat
         docIds.set(f.seq, inserted.id);
       }
 
-      const required = new Set<ItemKind>(rules.campaign.required);
-      const brought = new Set<ItemKind>();
-      let before: ItemVersion[] = [];
-      let state = null;
-      if (unit !== null && counts) {
-        before = (await trx.selectFrom('submission_items').selectAll().where('unit_id', '=', unit).execute()).map(toVersion);
-        for (const f of files) {
-          if (!f.readable) continue;
-          for (const k of f.classification.kinds) {
-            if (!required.has(k)) continue;
-            brought.add(k);
-            await trx
-              .insertInto('submission_items')
-              .values({ unit_id: unit, item: k, message_row: row.id, document_id: docIds.get(f.seq) ?? null, filename: f.filename, received_at: row.received_at, late: late ? 1 : 0, created_at: now.toISOString() })
-              .execute();
-          }
-        }
-        const after = (await trx.selectFrom('submission_items').selectAll().where('unit_id', '=', unit).execute()).map(toVersion);
-        state = unitState(after, rules.campaign.required);
+      let prior: ItemVersion[] = [];
+      if (unit !== null) {
+        prior = (await trx.selectFrom('submission_items').selectAll().where('unit_id', '=', unit).execute())
+          .map((r) => ({ item: r.item as ItemKind, filename: r.filename, receivedAt: r.received_at, late: r.late === 1, messageRow: r.message_row }))
+          .filter((v) => receivedBefore(v, row));
       }
-      const replaced = new Set([...brought].filter((k) => before.some((v) => v.item === k)));
+      const ev = evaluate(a, prior, rules);
+      for (const b of ev.brought) {
+        await trx
+          .insertInto('submission_items')
+          .values({ unit_id: unit!, item: b.item, message_row: row.id, document_id: docIds.get(b.seq) ?? null, filename: b.filename, received_at: row.received_at, late: b.late ? 1 : 0, created_at: now.toISOString() })
+          .execute();
+      }
 
-      const reply = decideReply({
-        machine: input.machine,
-        duplicateOf: row.duplicate_of,
-        unit,
-        late,
-        complete: state?.complete ?? false,
-        fileCount: files.length,
-        itemCount: brought.size,
-        linkCount: input.links.length,
-        mentionsCampaign: rules.campaign.replies.campaign_keywords.some((k) => parsed.subject.includes(k) || parsed.text.includes(k)),
-        beforeOpening: rules.campaign.opens !== undefined && receivedAt.getTime() < Date.parse(rules.campaign.opens),
-      });
-
+      const reply = { ...ev.reply };
       let outboxId: number | null = null;
-      if (reply.kind !== 'none') {
-        const envelope = replyEnvelope(parsed, row, reply.kind, rules);
+      const earlier = await trx.selectFrom('outbox').select(['id', 'kind', 'status']).where('message_row', '=', row.id).execute();
+      const answered = earlier.find((o) => (o.status === 'sent' || o.status === 'sending') && o.kind !== 'review' && o.kind !== reply.kind);
+      if (reply.kind === 'none' || answered) {
+        if (answered) reply.reason += `; not answered again: a "${answered.kind}" reply was already sent`;
+        await supersede(trx, earlier, null, now);
+      } else if (!earlier.some((o) => o.kind === reply.kind)) {
+        const envelope = replyEnvelope(a.parsed, row, reply.kind, rules);
         if (envelope) {
           const unitName = unit === null ? null : { id: unit, name: rules.units.find((u) => u.id === unit)?.name ?? unit };
-          const body = renderReply(rules.templates, reply.kind, replyContext({ rules, parsed, receivedAt, unit: unitName, late, files, replaced, state, links: input.links }));
+          const body = renderReply(
+            rules.templates,
+            reply.kind,
+            replyContext({ rules, parsed: a.parsed, receivedAt: new Date(row.received_at), unit: unitName, late: ev.late, files, replaced: ev.replaced, state: ev.state, links: a.links }),
+          );
           const inserted = await trx
             .insertInto('outbox')
             .values({ ...envelope, body_text: body, message_row: row.id, kind: reply.kind, status: 'pending', attempts: 0, created_at: now.toISOString() })
-            .onConflict((oc) => oc.column('dedupe_key').doNothing())
             .returning('id')
-            .executeTakeFirst();
-          outboxId = inserted?.id ?? null;
+            .executeTakeFirstOrThrow();
+          outboxId = inserted.id;
+          await supersede(trx, earlier, reply.kind, now);
         } else {
           reply.reason += '; no address to reply to';
         }
@@ -136,21 +124,21 @@ export async function commitDecision(db: Db, input: DecisionInput, now = new Dat
       await trx
         .updateTable('messages')
         .set({
-          from_address: parsed.from?.address ?? null,
-          from_name: parsed.from?.name ?? null,
-          subject: parsed.subject,
-          message_id: row.message_id ?? parsed.messageId,
+          from_address: a.parsed.from?.address ?? null,
+          from_name: a.parsed.from?.name ?? null,
+          subject: a.parsed.subject,
+          message_id: row.message_id ?? a.parsed.messageId,
           unit_id: unit,
-          match_json: JSON.stringify(match),
-          late: late ? 1 : 0,
+          match_json: JSON.stringify(a.match),
+          late: ev.late ? 1 : 0,
           reply_kind: reply.kind,
           reply_reason: reply.reason,
-          links_json: input.links.length > 0 ? JSON.stringify(input.links) : null,
+          links_json: a.links.length > 0 ? JSON.stringify(a.links) : null,
           error: null,
         })
         .where('id', '=', row.id)
         .execute();
-      return { ...reply, unit, late, outboxId };
+      return { ...reply, unit, late: ev.late, outboxId };
     });
   } catch (err) {
     if (err instanceof AlreadyDecided) return null;
@@ -158,6 +146,13 @@ export async function commitDecision(db: Db, input: DecisionInput, now = new Dat
   }
 }
 
-function toVersion(r: { item: string; filename: string; received_at: string; late: number; message_row: number | null }): ItemVersion {
-  return { item: r.item as ItemKind, filename: r.filename, receivedAt: r.received_at, late: r.late === 1, messageRow: r.message_row };
+/** Replies of other kinds still waiting in the outbox no longer say the truth: never send them. */
+async function supersede(trx: Transaction<Database>, earlier: Array<{ id: number; kind: string; status: string }>, keep: string | null, now: Date): Promise<void> {
+  const stale = earlier.filter((o) => o.status === 'pending' && o.kind !== keep).map((o) => o.id);
+  if (stale.length === 0) return;
+  await trx
+    .updateTable('outbox')
+    .set({ status: 'suppressed', last_error: `superseded ${now.toISOString()}${keep ? ` by a "${keep}" reply` : ''}` })
+    .where('id', 'in', stale)
+    .execute();
 }

@@ -9,14 +9,17 @@ import { findCloudLinks } from '../mail/cloud-links.js';
 import { machineMailReason } from '../mail/machine-mail.js';
 import { parseMessage } from '../mail/parse.js';
 import { readRawHeaders } from '../mail/raw-headers.js';
+import { assignedMatch } from '../match/assigned.js';
 import { matchInput } from '../match/match-input.js';
-import { UnitMatcher } from '../match/unit-matcher.js';
+import { UnitMatcher, type MatchResult } from '../match/unit-matcher.js';
+import { activeLearnedAddresses } from '../review/learned-addresses.js';
 import type { Rules } from '../rules/index.js';
 import type { Db } from '../store/db.js';
 import type { MessageRow } from '../store/tables.js';
 import { crashPoint } from '../util/crash-point.js';
 import { archiveMessage, type SourceMessage } from './archive.js';
 import { commitDecision, type Decision } from './commit.js';
+import type { Analysed } from './evaluate.js';
 
 /**
  * The pipeline, in order. Each stage is its own module; this file only runs them.
@@ -25,7 +28,7 @@ import { commitDecision, type Decision } from './commit.js';
  *   expand   → forwarded messages and archives opened, files listed
  *   read     → each file's text and tables
  *   classify → registration / plan / other, and the registration form's rows
- *   match    → which unit sent it, with evidence
+ *   match    → which unit sent it, with evidence (a person's assignment overrides)
  *   decide   → the unit's items, late or not, the reply, and the outbox row, in one transaction
  */
 export const STAGES = ['archive', 'parse', 'expand', 'read', 'classify', 'match', 'decide'] as const;
@@ -37,7 +40,7 @@ export interface PipelineDeps {
   rules: Rules;
   log: Logger;
   readers?: readonly DocumentReader[];
-  /** Called after each stage; tests use it to crash the pipeline at a chosen point. */
+  /** Called after each stage; tests use it to fail the pipeline at a chosen point. */
   afterStage?: (stage: Stage, messageRow: number | null) => void | Promise<void>;
   /** Give up retrying a failing message after this many attempts (a person can retry it). */
   maxAttempts?: number;
@@ -79,30 +82,56 @@ export class Pipeline {
     return out;
   }
 
-  async decide(row: MessageRow): Promise<Outcome> {
-    const { db, raw, rules, log } = this.deps;
+  /** Stages parse to match: what the message carries and who sent it; writes nothing. */
+  async analyse(row: MessageRow, after: (stage: Stage) => Promise<void> = async () => {}): Promise<Analysed> {
+    const { raw, rules, db } = this.deps;
+    const bytes = raw.read(row.sha256);
+    const parsed = await parseMessage(bytes);
+    await after('parse');
+    const expanded = await expandMessage(parsed, rules.documents.limits);
+    await after('expand');
+    const read = await readFiles(expanded.files, this.readers);
+    await after('read');
+    const files = classifyFiles(read, rules.documents);
+    await after('classify');
+    const match: MatchResult = row.assigned_unit
+      ? assignedMatch(row.assigned_unit, rules)
+      : this.matcher.match(matchInput(parsed, expanded.forwarded, files), await activeLearnedAddresses(db));
+    await after('match');
+    const links = findCloudLinks([parsed.text, ...expanded.forwarded.map((f) => f.text)].join('\n'));
+    const machine = machineMailReason(parsed, readRawHeaders(bytes), [rules.campaign.mailbox]);
+    return { row, parsed, files, match, links, machine };
+  }
+
+  /**
+   * Decides a message. With `redecide`, a message decided before is decided again under the
+   * current rules and assignments, with the outbox's at-most-once guarantees.
+   */
+  async decide(row: MessageRow, opts: { redecide?: boolean } = {}): Promise<Outcome> {
+    const { db, rules, log } = this.deps;
     const after = async (stage: Stage) => {
       crashPoint(stage);
       await this.deps.afterStage?.(stage, row.id);
     };
     try {
-      const bytes = raw.read(row.sha256);
-      const parsed = await parseMessage(bytes);
-      await after('parse');
-      const expanded = await expandMessage(parsed, rules.documents.limits);
-      await after('expand');
-      const read = await readFiles(expanded.files, this.readers);
-      await after('read');
-      const files = classifyFiles(read, rules.documents);
-      await after('classify');
-      const match = this.matcher.match(matchInput(parsed, expanded.forwarded, files));
-      await after('match');
-      const links = findCloudLinks([parsed.text, ...expanded.forwarded.map((f) => f.text)].join('\n'));
-      const machine = machineMailReason(parsed, readRawHeaders(bytes), [rules.campaign.mailbox]);
-      const decision = await commitDecision(db, { row, parsed, files, match, links, machine, rules });
+      const analysed = await this.analyse(row, after);
+      const decision = await commitDecision(db, { ...analysed, row }, rules, { redecide: opts.redecide });
       await after('decide');
       if (!decision) return { row: row.id, status: 'seen' };
-      log.info({ messageRow: row.id, messageId: row.message_id, unit: decision.unit, reply: decision.kind, late: decision.late, reason: decision.reason, files: files.length }, 'message decided');
+      log.info(
+        {
+          messageRow: row.id,
+          messageId: row.message_id,
+          unit: decision.unit,
+          evidence: analysed.match.evidence.map((e) => `${e.signal}:${e.unit}:${e.weight}`),
+          match: analysed.match.reason,
+          reply: decision.kind,
+          late: decision.late,
+          reason: decision.reason,
+          files: analysed.files.length,
+        },
+        opts.redecide ? 'message decided again' : 'message decided',
+      );
       return { row: row.id, status: 'decided', decision };
     } catch (err) {
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

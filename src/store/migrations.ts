@@ -101,6 +101,20 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.createIndex('outbox_status').on('outbox').column('status').execute();
       },
     },
+    '0006_review': {
+      async up(db) {
+        await db.schema.alterTable('messages').addColumn('assigned_unit', 'text').execute();
+        await db.schema.alterTable('messages').addColumn('assigned_at', 'text').execute();
+        await idColumn(db, 'learned_addresses')
+          .addColumn('address', 'text', (c) => c.notNull())
+          .addColumn('unit_id', 'text', (c) => c.notNull())
+          .addColumn('message_row', 'integer', (c) => c.references('messages.id'))
+          .addColumn('learned_at', 'text', (c) => c.notNull())
+          .addColumn('removed_at', 'text')
+          .execute();
+        await db.schema.createIndex('learned_addresses_address').on('learned_addresses').column('address').execute();
+      },
+    },
   };
 }
 

@@ -41,6 +41,9 @@ export interface MessagesTable {
   attempts: number;
   archived_at: string;
   decided_at: string | null;
+  /** A person's decision: a unit id, or "-" for "from no unit". Overrides matching. */
+  assigned_unit: string | null;
+  assigned_at: string | null;
 }
 
 export interface DocumentsTable {
@@ -100,12 +103,23 @@ export interface OutboxTable {
   sent_at: string | null;
 }
 
+/** Sender addresses learned from people's review decisions. Removal is recorded, not deleted. */
+export interface LearnedAddressesTable {
+  id: Generated<number>;
+  address: string;
+  unit_id: string;
+  message_row: number | null;
+  learned_at: string;
+  removed_at: string | null;
+}
+
 export interface Database {
   blobs: BlobsTable;
   messages: MessagesTable;
   documents: DocumentsTable;
   submission_items: SubmissionItemsTable;
   outbox: OutboxTable;
+  learned_addresses: LearnedAddressesTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;
@@ -116,3 +130,4 @@ export type NewDocument = Insertable<DocumentsTable>;
 export type SubmissionItemRow = Selectable<SubmissionItemsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutbox = Insertable<OutboxTable>;
+export type LearnedAddressRow = Selectable<LearnedAddressesTable>;
