@@ -29,6 +29,8 @@ export interface MatchResult {
   scores: Array<{ unit: string; score: number }>;
   evidence: SignalHit[];
   reason: string;
+  /** Set when a person decided the unit (or that there is none) rather than the rules. */
+  assigned?: boolean;
 }
 
 export class UnitMatcher {

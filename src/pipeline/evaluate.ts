@@ -64,6 +64,7 @@ export function evaluate(a: Analysed, prior: ItemVersion[], rules: Rules): Evalu
     linkCount: a.links.length,
     mentionsCampaign: rules.campaign.replies.campaign_keywords.some((k) => text.includes(k)),
     beforeOpening: rules.campaign.opens !== undefined && receivedAt.getTime() < Date.parse(rules.campaign.opens),
+    dismissed: a.match.assigned === true && unit === null,
   });
   return { late, counts, brought, state, replaced, reply };
 }

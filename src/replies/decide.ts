@@ -17,6 +17,8 @@ export interface ReplyFacts {
   mentionsCampaign: boolean;
   /** The message was received before the campaign opened. */
   beforeOpening: boolean;
+  /** A person decided the message is from no unit. */
+  dismissed?: boolean;
 }
 
 export interface ReplyDecision {
@@ -32,6 +34,7 @@ export function decideReply(f: ReplyFacts): ReplyDecision {
   if (f.machine) return { kind: 'none', reason: f.machine };
   if (f.duplicateOf !== null) return { kind: 'none', reason: `duplicate delivery of message #${f.duplicateOf}` };
   if (f.beforeOpening) return { kind: 'none', reason: 'received before the campaign opened' };
+  if (f.dismissed) return { kind: 'none', reason: 'a person decided it is from no unit' };
   const plausible = f.fileCount > 0 || f.linkCount > 0 || f.mentionsCampaign;
   if (f.unit === null) {
     return plausible ? { kind: 'review', reason: 'no unit could be decided' } : { kind: 'none', reason: 'no unit and not a submission' };

@@ -22,6 +22,8 @@ export interface MessageReport {
   replyStatus: string | null;
   duplicateOf: number | null;
   links: string[];
+  /** A person's assignment: a unit id, or "-" for no unit; null when intake decided alone. */
+  assignedUnit: string | null;
   error: string | null;
 }
 
@@ -66,6 +68,7 @@ function toReport(r: MessageRow, docs: Array<{ filename: string; container_path:
     replyStatus: reply?.status ?? null,
     duplicateOf: r.duplicate_of,
     links: r.links_json ? (JSON.parse(r.links_json) as string[]) : [],
+    assignedUnit: r.assigned_unit,
     error: r.error,
   };
 }

@@ -24,16 +24,21 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function openApp(settings: Settings, log: Logger, extra: Pick<PipelineDeps, 'afterStage'> = {}): Promise<App> {
+export interface OpenOptions extends Pick<PipelineDeps, 'afterStage'> {
+  /** Commands that only read (reports, `rules test`) leave replies caught mid-delivery alone. */
+  readOnly?: boolean;
+}
+
+export async function openApp(settings: Settings, log: Logger, extra: OpenOptions = {}): Promise<App> {
   const rules = loadRules(settings.rulesDir);
   const opened = await openDatabase(settings.database);
   const db = opened.db;
   const raw = new RawStore(settings.rawDir);
   const transport: Transport = settings.smtpUrl ? new SmtpTransport(settings.smtpUrl) : new FileTransport(settings.outboxDir);
-  const pipeline = new Pipeline({ db, raw, rules, log, ...extra });
+  const pipeline = new Pipeline({ db, raw, rules, log, afterStage: extra.afterStage });
   const from = { name: rules.campaign.replies.from_name ?? rules.campaign.organiser.name, address: rules.campaign.mailbox };
   const sender = new OutboxSender(db, transport, { from }, log);
-  await sender.recoverInFlight();
+  if (!extra.readOnly) await sender.recoverInFlight();
   return {
     settings,
     rules,
