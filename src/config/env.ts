@@ -12,6 +12,8 @@ export interface Settings {
   database: string;
   /** The Maildir `intake run` watches when no IMAP server is configured. */
   inboxDir: string;
+  /** Only the embedded default inbox (<data>/inbox, INBOX_DIR unset) is seeded with demo mail. */
+  seedDemoInbox: boolean;
   /** Where replies are written as .eml files when no SMTP server is configured. */
   outboxDir: string;
   rawDir: string;
@@ -49,6 +51,7 @@ export function loadSettings(flags: { rules?: string; data?: string }, env: Node
     dataDir,
     database: e.DATABASE_URL ?? join(dataDir, 'intake.db'),
     inboxDir: resolve(e.INBOX_DIR ?? join(dataDir, 'inbox')),
+    seedDemoInbox: e.INBOX_DIR === undefined,
     outboxDir: resolve(e.OUTBOX_DIR ?? join(dataDir, 'outbox')),
     rawDir: join(dataDir, 'raw'),
     smtpUrl: e.SMTP_URL && e.SMTP_URL !== '' ? e.SMTP_URL : null,

@@ -1,4 +1,4 @@
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { campaignStatus } from '../report/status.js';
@@ -28,7 +28,8 @@ export interface RunHandle {
  */
 export async function runService(app: App, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<RunHandle> {
   const { settings, log } = app;
-  seedInbox(settings.inboxDir, log);
+  if (settings.seedDemoInbox) seedInbox(settings.inboxDir, log);
+  else mkdirSync(settings.inboxDir, { recursive: true });
   const source = new FileSource([settings.inboxDir]);
 
   let running = false;
