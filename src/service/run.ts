@@ -29,7 +29,7 @@ export interface RunHandle {
 export async function runService(app: App, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<RunHandle> {
   const { settings, log } = app;
   if (settings.seedDemoInbox) seedInbox(settings.inboxDir, log);
-  else mkdirSync(settings.inboxDir, { recursive: true });
+  else if (!existsSync(settings.inboxDir)) for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(settings.inboxDir, sub), { recursive: true });
   const source = new FileSource([settings.inboxDir]);
 
   let running = false;
