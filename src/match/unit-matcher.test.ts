@@ -51,9 +51,8 @@ describe('unit matching', () => {
 describe('the notice itself', () => {
   it('names no unit: quoting the whole seed notice is no evidence for anyone', async () => {
     const { readFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { REPO } = await import('../testing/app.js');
-    const notice = readFileSync(join(REPO, '..', 'shared', 'seed', '000_a6ecc3133544287b.txt'), 'utf8');
+    const { sharedPath } = await import('../testing/app.js');
+    const notice = readFileSync(sharedPath('seed', '000_a6ecc3133544287b.txt'), 'utf8');
     expect(notice).toContain('jjszjjb@sina.com');
     expect(matcher.match(input({ body: notice, document: [notice], subject: '转发：关于在全市职工中广泛开展主题劳动和技能竞赛的通知' }))).toMatchObject({ unit: null, evidence: [] });
   });

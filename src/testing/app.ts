@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadSettings, type Settings } from '../config/env.js';
@@ -10,6 +10,16 @@ export const REPO = resolve(import.meta.dirname, '..', '..');
 export const RULES_DIR = join(REPO, 'rules');
 export const FIXTURE_MAIL = join(REPO, 'fixtures', 'mail');
 export const fixtureMail = (name: string) => join(FIXTURE_MAIL, name);
+
+/**
+ * The team's shared material (the seed notice, third-party corpora) sits beside the checkout at
+ * ../shared, on developer machines and in CI alike. Missing, it is an error, never a skip.
+ */
+export function sharedPath(...parts: string[]): string {
+  const p = join(REPO, '..', 'shared', ...parts);
+  if (!existsSync(p)) throw new Error(`${p} is missing: tests need the shared material checked out at ../shared next to the repository`);
+  return p;
+}
 
 export function tempDir(prefix = 'intake-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
