@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import pg from 'pg';
 import { migrationProvider, type DialectName } from './migrations.js';
 import type { Database } from './tables.js';
 
@@ -13,11 +14,27 @@ export interface OpenedDb {
   close(): Promise<void>;
 }
 
-/** Opens the database named by a URL or a file path and brings its schema up to date. */
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
+export function dialectOf(location: string): DialectName {
+  return POSTGRES_URL.test(location) ? 'postgres' : 'sqlite';
+}
+
+/** Opens the database named by a URL (postgres://…) or a SQLite file path and brings its schema up to date. */
 export async function openDatabase(location: string): Promise<OpenedDb> {
-  if (/^postgres(ql)?:\/\//.test(location)) {
-    throw new Error('PostgreSQL storage is not available in this build yet: set DATABASE_URL to a SQLite file path');
+  const dialectName = dialectOf(location);
+  const dialect = dialectName === 'postgres' ? postgresDialect(location) : sqliteDialect(location);
+  const db = new Kysely<Database>({ dialect });
+  try {
+    await migrate(db, dialectName);
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    throw err;
   }
+  return { db, dialect: dialectName, close: () => db.destroy() };
+}
+
+function sqliteDialect(location: string): Dialect {
   const file = location.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
@@ -27,9 +44,28 @@ export async function openDatabase(location: string): Promise<OpenedDb> {
   sqlite.pragma('foreign_keys = ON');
   // FULL: a "sent" mark or a decision must survive a power cut, not only a process crash.
   sqlite.pragma('synchronous = FULL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await migrate(db, 'sqlite');
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return new SqliteDialect({ database: sqlite });
+}
+
+/**
+ * node-postgres returns BIGINT (sizes, COUNT(*)) as strings, because a JavaScript number loses
+ * precision above 2^53. Our BIGINTs are byte sizes and row counts, far below that, and the code
+ * is written for numbers (as SQLite gives them), so they are parsed here, per pool, not globally.
+ */
+const INT8_OID = 20;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+function postgresDialect(url: string): Dialect {
+  const pool = new pg.Pool({ connectionString: url, max: 5, types: types as pg.CustomTypesConfig });
+  // An idle client that loses its connection (server restart) emits 'error' on the pool; without a
+  // listener that would crash the process. The next query gets a fresh connection.
+  pool.on('error', () => {});
+  return new PostgresDialect({ pool });
 }
 
 async function migrate(db: Db, dialect: DialectName): Promise<void> {
