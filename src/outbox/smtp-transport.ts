@@ -19,9 +19,9 @@ export function classifySmtpError(err: SmtpErrorFacts, handedOver: boolean): Fai
   if (handedOver) {
     // No answer to the end of data (timeout, connection lost): the server may have accepted it.
     if (code === undefined) return 'ambiguous';
-    // An answer refuses the message (RFC 5321 4.2.1): 5yz for good, 4yz for now.
-    if (code === 421) return 'connection';
-    return code >= 500 && code !== 503 ? 'permanent' : 'temporary';
+    // An answer refuses the message (RFC 5321 4.2.1): 5yz for good; 4yz for now, and as the
+    // server's trouble rather than this reply's, so the queue waits and keeps its order.
+    return code >= 500 && code !== 503 ? 'permanent' : 'connection';
   }
   // A refused login is the account's problem, not the reply's: every reply waits for the fix.
   if (err.code === 'EAUTH' || err.code === 'ENOAUTH' || err.command?.startsWith('AUTH')) return 'connection';

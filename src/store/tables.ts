@@ -86,7 +86,8 @@ export interface SubmissionItemsTable {
  * was interrupted after the server may have accepted it, so a person decides (never resent
  * automatically); suppressed: never to be sent (superseded, REPLIES=off, --dry-run, expired).
  */
-export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'held' | 'suppressed';
+export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'held', 'suppressed'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 /** What the last failure was, which decides what happens next. */
 export type OutboxErrorClass = 'connection' | 'temporary' | 'permanent' | 'rate-limited' | 'interrupted';
 
