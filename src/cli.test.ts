@@ -82,7 +82,7 @@ describe('intake CLI', () => {
 });
 
 describe('a crash (SIGKILL) at any point of a message or reply life', () => {
-  const points = ['archive', 'parse', 'expand', 'read', 'classify', 'match', 'decide', 'reply-claimed', 'reply-sent'];
+  const points = ['archive', 'parse', 'expand', 'read', 'classify', 'match', 'decide', 'reply-claimed', 'reply-handed-over', 'reply-sent'];
   it.each(points)('at %s: after restart every message is decided and answered exactly once', (point) => {
     const data = tempDir();
     const files = [fixtureMail('01-xunyang-complete.eml'), fixtureMail('03-xiushui-form-only-gb2312.eml')];

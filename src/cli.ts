@@ -222,8 +222,9 @@ for (const [name, action, description] of [
   ['resend', 'resend', 'send again replies that failed, were held after an interrupted delivery, or were suppressed (REPLIES=off, --dry-run)'],
   ['mark-sent', 'mark-sent', 'record that held or failed replies did arrive (e.g. found in the Sent folder); they are never sent again'],
 ] as const) {
-  withGlobals(outbox.command(name).description(description).argument('<reply...>', 'reply numbers from `intake outbox`')).action(async (ids: string[], opts: GlobalOpts) => {
-    await withApp(opts, async (app) => {
+  withGlobals(outbox.command(name).description(description).argument('<reply...>', 'reply numbers from `intake outbox`')).action(async (ids: string[], _opts: GlobalOpts, cmd: Command) => {
+    // --rules and --data may be written before or after the subcommand.
+    await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
       const numbers = ids.map(Number);
       if (numbers.some((n) => !Number.isInteger(n))) throw new UsageError(`reply numbers are whole numbers: see \`intake outbox\``);
       const r = await resolveOutbox(app.db, numbers, action);
