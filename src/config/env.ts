@@ -25,6 +25,8 @@ export interface Settings {
   repliesOffReason: string | null;
   /** Delivery retries for temporary failures (4xx, server unreachable): attempts and backoff. */
   retry: RetrySettings;
+  /** The mailbox's Sent folder over IMAP, asked about replies whose delivery was cut off; null: not asked. */
+  sentFolder: SentFolderSettings | null;
   /** How often `intake run` rescans the inbox (fs events only make it sooner). */
   pollMs: number;
 }
@@ -44,6 +46,21 @@ export interface SmtpSettings {
   readonly password: string | null;
   timeoutMs: number;
   /** e.g. `smtps://jjszjjb@sina.com@smtp.sina.com:465`, never with the password. */
+  display: string;
+}
+
+/** An IMAP account's Sent folder (SENT_IMAP_URL). `password` is not enumerable, as for SMTP. */
+export interface SentFolderSettings {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string;
+  readonly password: string;
+  /** The folder's path; null: the one the server marks \Sent (RFC 6154). */
+  folder: string | null;
+  /** How long after a cut-off delivery the folder is asked (a copy can be filed late). */
+  delayMs: number;
+  timeoutMs: number;
   display: string;
 }
 
@@ -70,6 +87,9 @@ const EnvSchema = z.object({
   SMTP_PASSWORD: z.string().optional(),
   SMTP_TLS: z.enum(['secure', 'starttls', 'none'], { message: 'SMTP_TLS must be "secure" (TLS from the start, port 465), "starttls" (port 587) or "none"' }).optional(),
   SMTP_TIMEOUT_SECONDS: z.coerce.number({ message: 'SMTP_TIMEOUT_SECONDS must be a number of seconds' }).positive().optional(),
+  SENT_IMAP_URL: z.string().optional(),
+  SENT_FOLDER: z.string().optional(),
+  SENT_FOLDER_DELAY_SECONDS: z.coerce.number({ message: 'SENT_FOLDER_DELAY_SECONDS must be a number of seconds' }).min(0).optional(),
   REPLY_MAX_ATTEMPTS: z.coerce.number({ message: 'REPLY_MAX_ATTEMPTS must be a whole number' }).int().min(1).optional(),
   REPLY_RETRY_SECONDS: z.coerce.number({ message: 'REPLY_RETRY_SECONDS must be a number of seconds' }).positive().optional(),
   REPLIES: z.enum(['on', 'off'], { message: 'REPLIES must be "on" or "off"' }).optional(),
@@ -104,8 +124,51 @@ export function loadSettings(flags: { rules?: string; data?: string; dryRun?: bo
       baseDelayMs: (e.REPLY_RETRY_SECONDS ?? 60) * 1000,
       maxDelayMs: Math.max((e.REPLY_RETRY_SECONDS ?? 60) * 1000, 3600_000),
     },
+    sentFolder: sentFolderSettings(e),
     pollMs: (e.POLL_SECONDS ?? 5) * 1000,
   };
+}
+
+/** SENT_IMAP_URL (imaps://user:password@imap.sina.com:993), SENT_FOLDER, SENT_FOLDER_DELAY_SECONDS. */
+function sentFolderSettings(e: z.infer<typeof EnvSchema>): SentFolderSettings | null {
+  if (e.SENT_IMAP_URL === undefined) {
+    if (e.SENT_FOLDER !== undefined) throw new SettingsError('SENT_FOLDER is set but SENT_IMAP_URL is not: set SENT_IMAP_URL=imaps://user:password@imap.example.com:993 too');
+    return null;
+  }
+  const fail = (msg: string): never => {
+    throw new SettingsError(`environment variable SENT_IMAP_URL: ${msg}`);
+  };
+  let url: URL;
+  try {
+    url = new URL(e.SENT_IMAP_URL);
+  } catch {
+    return fail('not a URL; write it as imaps://user:password@imap.example.com:993 (percent-encode @ : / in the user and password)');
+  }
+  if (url.protocol !== 'imaps:' && url.protocol !== 'imap:') fail('must start with imaps:// (TLS, port 993) or imap:// (port 143)');
+  if (url.hostname === '') fail('names no server');
+  if (url.username === '' || url.password === '') fail('needs a user and a password (for Sina and QQ Mail, the authorisation code)');
+  let user = '';
+  let password = '';
+  try {
+    user = decodeURIComponent(url.username);
+    password = decodeURIComponent(url.password);
+  } catch {
+    fail('the user or password is wrongly percent-encoded (a literal % is written %25)');
+  }
+  const secure = url.protocol === 'imaps:';
+  const port = url.port !== '' ? Number(url.port) : secure ? 993 : 143;
+  const settings = {
+    host: url.hostname,
+    port,
+    secure,
+    user,
+    folder: e.SENT_FOLDER ?? null,
+    delayMs: (e.SENT_FOLDER_DELAY_SECONDS ?? 120) * 1000,
+    timeoutMs: (e.SMTP_TIMEOUT_SECONDS ?? 60) * 1000,
+    display: `${url.protocol}//${user}@${url.hostname}:${port}`,
+  } as SentFolderSettings;
+  Object.defineProperty(settings, 'password', { value: password, enumerable: false });
+  return settings;
 }
 
 /**

@@ -85,7 +85,13 @@ export class OutboxSender {
   deliverDue(): Promise<number> {
     return this.serial(async () => {
       await this.recover();
-      return this.deliverAll();
+      let sent = await this.deliverAll();
+      // A reply just sent can prove the Sent folder keeps copies, which settles a held one.
+      if (sent > 0 && this.opts.sentCheck) {
+        const settled = await this.settleHeld(this.now());
+        if (settled.resent.length > 0) sent += await this.deliverAll();
+      }
+      return sent;
     });
   }
 

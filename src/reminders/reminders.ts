@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { campaignContext, itemLabel, onFile } from '../replies/context.js';
 import { paperContext, paperMissing, unitPaperState } from '../paper/paper.js';
@@ -152,7 +153,7 @@ export async function queueReminders(db: Db, rules: Rules, occasion: Occasion, o
           body_text: reminderBody(rules, u, occasion),
           in_reply_to: null,
           references_text: null,
-          reply_message_id: `<intake.reminder.${u.unit}.${compact}@${domain}>`,
+          reply_message_id: `<intake.reminder.${u.unit}.${compact}.${randomBytes(4).toString('hex')}@${domain}>`,
           status: 'pending',
           attempts: 0,
           created_at: now.toISOString(),

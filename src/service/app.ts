@@ -2,6 +2,7 @@ import { RawStore } from '../archive/raw-store.js';
 import type { Settings } from '../config/env.js';
 import type { Logger } from '../log.js';
 import { FileTransport } from '../outbox/file-transport.js';
+import { ImapSentFolder } from '../outbox/imap-sent-check.js';
 import { OutboxSender } from '../outbox/sender.js';
 import { SmtpTransport } from '../outbox/smtp-transport.js';
 import type { Transport } from '../outbox/transport.js';
@@ -45,7 +46,14 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
   const sender = new OutboxSender(
     db,
     transport,
-    { from, retry: settings.retry, perRecipientPerDay: rules.campaign.replies.per_recipient_per_day, stillDue: reminderStillDue(db, rules) },
+    {
+      from,
+      retry: settings.retry,
+      perRecipientPerDay: rules.campaign.replies.per_recipient_per_day,
+      stillDue: reminderStillDue(db, rules),
+      sentCheck: settings.sentFolder ? new ImapSentFolder(settings.sentFolder) : null,
+      sentFolderDelayMs: settings.sentFolder?.delayMs,
+    },
     log,
   );
   if (!extra.readOnly) await sender.recoverInFlight();

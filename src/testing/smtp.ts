@@ -92,8 +92,12 @@ export class TestSmtpServer {
               parsed,
               messageId: parsed.messageId ?? '',
             };
+            try {
+              await this.opts.onAccepted?.(mail);
+            } catch (err) {
+              return cb(Object.assign(new Error(`test server could not file the message: ${(err as Error).message}`), { responseCode: 451 }));
+            }
             this.messages.push(mail);
-            await this.opts.onAccepted?.(mail);
             if (this.mode === 'hang-after-data') return; // never answers
             cb(null, `Ok: queued as Q${this.messages.length}`);
           })();
