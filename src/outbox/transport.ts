@@ -60,7 +60,8 @@ export class DeliveryError extends Error {
   }
 }
 
-const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'crlf' });
+// RFC 5322 lines end in CRLF, in the .eml files as on the wire ('crlf' is not a value nodemailer knows).
+const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
 
 /** The RFC 5322 bytes of a reply, built the same way whichever transport sends it. */
 export async function composeMime(mail: OutgoingMail): Promise<Buffer> {

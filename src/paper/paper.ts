@@ -32,7 +32,8 @@ export function paperDeadline(rules: Rules): string {
 export function paperStateOf(row: PaperCopyRow | undefined, rules: Rules): PaperState {
   const base = { required: rules.campaign.paper.required, deadline: paperDeadline(rules) };
   if (!row) return { ...base, received: false, receivedOn: null, receivedAt: null, late: false, recordedAt: null, note: null };
-  const late = row.received_at !== null ? Date.parse(row.received_at) > rules.paperCutoff.getTime() : row.received_on > localDay(rules.paperCutoff, rules.campaign.timezone);
+  // A day alone is on time on the deadline's own day (the grace is minutes; it does not move a day).
+  const late = row.received_at !== null ? Date.parse(row.received_at) > rules.paperCutoff.getTime() : row.received_on > localDay(paperDeadline(rules), rules.campaign.timezone);
   return { ...base, received: true, receivedOn: row.received_on, receivedAt: row.received_at, late, recordedAt: row.recorded_at, note: row.note };
 }
 
