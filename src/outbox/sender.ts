@@ -58,6 +58,8 @@ export class OutboxSender {
   private readonly sentFolderDelayMs: number;
   /** One delivery round at a time in this process (the service, reminders and commands share it). */
   private queue: Promise<unknown> = Promise.resolve();
+  /** When the Sent folder was last asked: a held row it cannot settle is not asked about every round. */
+  private lastSentCheck = 0;
 
   constructor(
     private readonly db: Db,
@@ -88,7 +90,7 @@ export class OutboxSender {
       let sent = await this.deliverAll();
       // A reply just sent can prove the Sent folder keeps copies, which settles a held one.
       if (sent > 0 && this.opts.sentCheck) {
-        const settled = await this.settleHeld(this.now());
+        const settled = await this.settleHeld(this.now(), true);
         if (settled.resent.length > 0) sent += await this.deliverAll();
       }
       return sent;
@@ -156,10 +158,11 @@ export class OutboxSender {
    * sent. Absent: sent again only when the folder is known to keep what this mailbox sends (a
    * reply known to be sent earlier is there too) and the server has had time to file a copy.
    */
-  private async settleHeld(now: Date): Promise<{ foundSent: number[]; resent: number[] }> {
+  private async settleHeld(now: Date, force = false): Promise<{ foundSent: number[]; resent: number[] }> {
     const out = { foundSent: [] as number[], resent: [] as number[] };
     const check = this.opts.sentCheck;
     if (!check) return out;
+    if (!force && now.getTime() - this.lastSentCheck < 5 * 60_000) return out;
     const settledBefore = new Date(now.getTime() - this.sentFolderDelayMs).toISOString();
     const held = await this.db.selectFrom('outbox').selectAll().where('status', '=', 'held').where('error_class', '=', 'interrupted').where('handed_over_at', '<=', settledBefore).execute();
     if (held.length === 0) return out;
@@ -173,6 +176,7 @@ export class OutboxSender {
       .limit(1)
       .executeTakeFirst();
     let found: Set<string> | null;
+    this.lastSentCheck = now.getTime();
     try {
       found = await check.find([...held.map((r) => r.reply_message_id), ...(witness ? [witness.reply_message_id] : [])]);
     } catch (err) {
