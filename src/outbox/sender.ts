@@ -102,7 +102,9 @@ export class OutboxSender {
     const out: Recovery = { resent: [], foundSent: [], held: [] };
     const rows = await this.db.selectFrom('outbox').selectAll().where('status', '=', 'sending').execute();
     const ambiguous: OutboxRow[] = [];
-    for (const row of rows.filter((r) => this.abandoned(r, now))) {
+    for (const r of rows.filter((x) => this.abandoned(x, now))) {
+      // A row claimed before hand-overs were recorded (no claimed_by) may have gone out.
+      const row = r.claimed_by === null && r.handed_over_at === null ? { ...r, handed_over_at: r.created_at } : r;
       if (row.handed_over_at === null) {
         // Claimed, but the server never had the whole message: it cannot have been accepted.
         await this.mark(row.id, { status: 'pending', error_class: 'interrupted', last_error: `interrupted before the message was handed over (${now.toISOString()}); sending again`, next_attempt_at: null }, 'sending');
