@@ -136,18 +136,17 @@ export class OutboxSender {
   /** Whether the process that claimed a "sending" row is gone. */
   private abandoned(row: OutboxRow, now: Date): boolean {
     if (row.claimed_by === this.owner) return false;
-    if (row.claimed_by !== null) {
-      const parts = row.claimed_by.split(':');
-      const pid = Number(parts.at(-2));
-      const host = parts.slice(0, -2).join(':');
-      if (host === hostname()) {
-        // Our pid, another token: the process that had this pid before us is gone.
-        if (pid === process.pid) return true;
-        try {
-          process.kill(pid, 0);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
-        }
+    // Claimed by a version of intake before claims were recorded (0004): that process is gone.
+    if (row.claimed_by === null) return true;
+    const parts = row.claimed_by.split(':');
+    const pid = Number(parts.at(-2));
+    if (parts.slice(0, -2).join(':') === hostname()) {
+      // Our pid, another token: the process that had this pid before us is gone.
+      if (pid === process.pid) return true;
+      try {
+        process.kill(pid, 0);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
       }
     }
     // Another machine, or a live pid that may be a reused one: trust the claim for the lease.
