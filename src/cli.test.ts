@@ -84,7 +84,7 @@ describe('intake CLI', () => {
     }
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(0);
-   }, SLOW);
+  }, SLOW);
 });
 
 describe('a crash (SIGKILL) at any point of a message or reply life', () => {
