@@ -12,11 +12,15 @@ import { ingestFrom } from './service/ingest.js';
 import { runService } from './service/run.js';
 import { FileSource, listMessageFiles } from './sources/files.js';
 import { formatLocalTime } from './util/time.js';
-import { assignMessage } from './review/assign.js';
+import { assignMessage, resolveUnit } from './review/assign.js';
 import { forgetAddress, learnedAddresses } from './review/learned-addresses.js';
 import { reviewQueue } from './review/queue.js';
 import { applyRules, renderReplay, testRules } from './replay/replay.js';
 import { renderMessageDetail } from './report/message-detail.js';
+import { outboxEntries, PROBLEM_STATUSES, renderOutboxTable, resolveOutbox } from './report/outbox.js';
+import { paperHistory, PaperDateError, recordPaper, undoPaper } from './paper/paper.js';
+import { dueOccasion, manualOccasion, nextOccasion, queueReminders, type ReminderRun } from './reminders/reminders.js';
+import { OUTBOX_STATUSES, type OutboxStatus } from './store/tables.js';
 
 const print = (s: string) => process.stdout.write(s + '\n');
 
@@ -26,7 +30,10 @@ class UsageError extends Error {}
 interface GlobalOpts {
   rules?: string;
   data?: string;
+  dryRun?: boolean;
 }
+
+const dryRunOption = () => new Option('--dry-run', 'decide and record every reply, send none (as REPLIES=off); `intake outbox` lists them');
 
 function withGlobals(cmd: Command): Command {
   return cmd
@@ -46,7 +53,7 @@ async function withApp<T>(opts: GlobalOpts, fn: (app: App) => Promise<T>, open: 
 
 const program = new Command('intake').description('Runs a deadline-driven call for submissions by email.').showHelpAfterError();
 
-withGlobals(program.command('run').description('the service: take in the inbox, answer, and keep watching')).action(async (opts: GlobalOpts) => {
+withGlobals(program.command('run').description('the service: take in the inbox, answer, and keep watching').addOption(dryRunOption())).action(async (opts: GlobalOpts) => {
   const settings = loadSettings(opts);
   const app = await openApp(settings, createLogger());
   const handle = await runService(app, print);
@@ -57,7 +64,7 @@ withGlobals(program.command('run').description('the service: take in the inbox, 
   await app.close();
 });
 
-withGlobals(program.command('ingest').description('process .eml files, folders of them, or Maildirs, then exit').argument('<path...>'))
+withGlobals(program.command('ingest').description('process .eml files, folders of them, or Maildirs, then exit').argument('<path...>').addOption(dryRunOption()))
   .action(async (paths: string[], opts: GlobalOpts) => {
     await withApp(opts, async (app) => {
       await app.pipeline.recover();
@@ -67,6 +74,9 @@ withGlobals(program.command('ingest').description('process .eml files, folders o
       const decided = outcomes.filter((o) => o.status === 'decided').length;
       const errors = outcomes.filter((o) => o.status === 'error');
       print(`${total} message(s): ${decided} decided, ${total - decided - errors.length} already known, ${errors.length} error(s)`);
+      if (!app.settings.repliesEnabled) print(`replies not sent: ${app.settings.repliesOffReason}; see \`intake outbox\``);
+      const problems = await outboxEntries(app.db, { statuses: PROBLEM_STATUSES });
+      if (problems.length > 0) print(`${problems.length} reply(ies) not delivered: see \`intake outbox --problems\``);
       for (const e of errors) if (e.status === 'error') print(`  message #${e.row}: ${e.error}`);
       if (errors.length > 0) process.exitCode = 1;
     });
@@ -91,7 +101,7 @@ withGlobals(program.command('messages').description('every processed message wit
           r.unit ?? (r.status === 'error' ? 'ERROR' : '-'),
           r.documents.map((d) => `${d.kind}${d.readable ? '' : '!'}`).join(' '),
           r.late ? 'late' : '',
-          r.reply ?? r.status,
+          r.reply ? `${r.reply}${r.replyStatus && r.replyStatus !== 'sent' ? ` (${r.replyStatus})` : ''}` : r.status,
         ]),
       ),
     );
@@ -190,6 +200,126 @@ withGlobals(program.command('forget').description('remove an address learned fro
     print(`forgot ${address}; its next mail is matched without it`);
   });
 });
+
+const outbox = withGlobals(
+  program
+    .command('outbox')
+    .description('every reply and reminder: sent, waiting, failed or held, with the last error')
+    .option('--json', 'one JSON object per line')
+    .option('--problems', 'only those a person must decide (failed, held)')
+    .addOption(new Option('--status <status>', 'only those in this state').choices([...OUTBOX_STATUSES])),
+).action(async (opts: GlobalOpts & { json?: boolean; problems?: boolean; status?: OutboxStatus }) => {
+  await withApp(opts, async (app) => {
+    const entries = await outboxEntries(app.db, { statuses: opts.problems ? PROBLEM_STATUSES : opts.status ? [opts.status] : undefined });
+    if (opts.json) {
+      for (const e of entries) print(JSON.stringify(e));
+      return;
+    }
+    print(renderOutboxTable(entries, app.rules));
+  }, { readOnly: true });
+});
+for (const [name, action, description] of [
+  ['resend', 'resend', 'send again replies that failed, were held after an interrupted delivery, or were suppressed (REPLIES=off, --dry-run)'],
+  ['mark-sent', 'mark-sent', 'record that held or failed replies did arrive (e.g. found in the Sent folder); they are never sent again'],
+] as const) {
+  withGlobals(outbox.command(name).description(description).argument('<reply...>', 'reply numbers from `intake outbox`')).action(async (ids: string[], _opts: GlobalOpts, cmd: Command) => {
+    // --rules and --data may be written before or after the subcommand.
+    await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
+      const numbers = ids.map(Number);
+      if (numbers.some((n) => !Number.isInteger(n))) throw new UsageError(`reply numbers are whole numbers: see \`intake outbox\``);
+      const r = await resolveOutbox(app.db, numbers, action);
+      for (const s of r.skipped) print(`reply #${s.id} left alone: ${s.why}`);
+      if (action === 'resend') await app.flushOutbox();
+      const after = await outboxEntries(app.db, { ids: r.changed });
+      for (const e of after) print(`reply #${e.id} to ${e.to}: ${e.status}${e.status !== 'sent' && e.lastError ? ` (${e.lastError})` : ''}`);
+      if (r.skipped.length > 0) process.exitCode = 1;
+    });
+  });
+}
+
+withGlobals(
+  program
+    .command('paper')
+    .description('record that a unit\'s paper copy with the official seal arrived; without a unit, list the records')
+    .argument('[unit]', 'unit id, name or alias')
+    .option('--date <when>', 'when it arrived: YYYY-MM-DD, or a time such as 2021-07-20T10:30 (default: now)')
+    .option('--note <text>', 'e.g. who brought it')
+    .option('--undo', 'remove the unit\'s paper copy record (a mistaken one); the record is kept, marked removed')
+    .option('--json', 'as JSON'),
+).action(async (unitText: string | undefined, opts: GlobalOpts & { date?: string; note?: string; undo?: boolean; json?: boolean }) => {
+  await withApp(opts, async (app) => {
+    const tz = app.rules.campaign.timezone;
+    if (unitText === undefined) {
+      const rows = await paperHistory(app.db);
+      if (opts.json) return print(JSON.stringify(rows, null, 2));
+      if (rows.length === 0) return print('No paper copy recorded yet. Record one with: intake paper <unit> [--date YYYY-MM-DD]');
+      return print(
+        renderTable(
+          ['#', 'unit', 'received', 'recorded', 'note', 'state'],
+          rows.map((r) => [String(r.id), r.unit_id, r.received_at ? formatLocalTime(r.received_at, tz).slice(0, 16) : r.received_on, formatLocalTime(r.recorded_at, tz).slice(0, 16), r.note ?? '', r.removed_at ? `removed ${formatLocalTime(r.removed_at, tz).slice(0, 16)}` : 'current']),
+        ),
+      );
+    }
+    const unit = resolveUnit(app, unitText);
+    if (unit === null || unit === '-') throw new UsageError(`no unit "${unitText}": use a unit id, name or alias from rules/units.yaml (see \`intake units\`)`);
+    const name = app.rules.units.find((u) => u.id === unit)!.name;
+    if (opts.undo) {
+      if (opts.date !== undefined || opts.note !== undefined) throw new UsageError('--undo takes no --date or --note');
+      const row = await undoPaper(app.db, unit);
+      if (!row) throw new UsageError(`${unit} (${name}) has no paper copy recorded: nothing to undo`);
+      return print(`${unit} (${name}): paper copy of ${row.received_on} removed; the unit has no paper copy recorded`);
+    }
+    let r;
+    try {
+      r = await recordPaper(app.db, app.rules, unit, { date: opts.date, note: opts.note });
+    } catch (err) {
+      if (err instanceof PaperDateError) throw new UsageError(err.message);
+      throw err;
+    }
+    if (opts.json) return print(JSON.stringify({ unit, ...r.state }, null, 2));
+    const s = r.state;
+    print(`${unit} (${name}): paper copy received ${s.receivedAt ? formatLocalTime(s.receivedAt, tz).slice(0, 16) : s.receivedOn}${s.late ? ` — LATE (due ${formatLocalTime(s.deadline, tz).slice(0, 16)})` : ''}${r.replaced ? ` (replaces the record of ${r.replaced.received_on})` : ''}`);
+  });
+});
+
+withGlobals(
+  program
+    .command('remind')
+    .description('queue and send the reminder due now to every incomplete unit (as `intake run` does on schedule)')
+    .option('--dry-run', 'list who would get which reminder and what it would say is missing; write and send nothing')
+    .option('--now', 'an extra reminder now, outside the schedule (at most one a unit a day)'),
+).action(async (opts: GlobalOpts & { now?: boolean }) => {
+  const dryRun = opts.dryRun === true;
+  await withApp({ rules: opts.rules, data: opts.data }, async (app) => {
+    const now = new Date();
+    const tz = app.rules.campaign.timezone;
+    if (now.getTime() >= Date.parse(app.rules.campaign.deadline)) throw new UsageError(`the deadline (${formatLocalTime(app.rules.campaign.deadline, tz)}) has passed: reminders are no longer sent`);
+    if (opts.now && !app.rules.templates.reminder) throw new UsageError('there is no reminder template: create templates/reminder.txt in the rules folder');
+    const occasion = opts.now ? manualOccasion(app.rules, now) : dueOccasion(app.rules, now);
+    const next = nextOccasion(app.rules, now);
+    if (!occasion) {
+      print(`No reminder is due now.${next ? ` Next: ${formatLocalTime(next.at, tz).slice(0, 16)} (${tz}).` : ' No reminder time is left before the deadline.'}`);
+      if (!dryRun || !next) return;
+    }
+    const run = await queueReminders(app.db, app.rules, occasion ?? next!, { now, dryRun });
+    print(renderReminderRun(run, dryRun, tz));
+    if (!dryRun) await app.flushOutbox();
+  }, { readOnly: dryRun });
+});
+
+function renderReminderRun(run: ReminderRun, dryRun: boolean, tz: string): string {
+  const when = run.occasion.key.startsWith('manual:') ? `extra reminder of ${run.occasion.key.slice(7)}` : `reminder of ${formatLocalTime(run.occasion.at, tz).slice(0, 16)}`;
+  const rows = [
+    ...run.queued.map((t) => [t.unit, t.name, t.address ?? '', t.addressFrom ?? '', t.missing.join(', '), dryRun ? 'would be sent' : 'queued']),
+    ...run.already.map((t) => [t.unit, t.name, t.address ?? '', t.addressFrom ?? '', t.missing.join(', '), 'already had it']),
+    ...run.noAddress.map((t) => [t.unit, t.name, '', '', t.missing.join(', '), 'no address known']),
+  ];
+  const head = `${when} (${tz}): ${run.queued.length} ${dryRun ? 'would be queued' : 'queued'}, ${run.already.length} already sent, ${run.noAddress.length} incomplete unit(s) without an address.`;
+  return rows.length === 0 ? `${head}
+Every unit is complete.` : `${renderTable(['unit', 'name', 'address', 'from', 'missing', 'reminder'], rows)}
+
+${head}${dryRun ? ' Nothing was written or sent.' : ''}`;
+}
 
 const rules = program.command('rules').description('check, test and apply the rules folder');
 withGlobals(rules.command('check').description('validate rules/; errors name the file, line and fix')).action((opts: GlobalOpts) => {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeMime, type OutgoingMail, type Transport } from './transport.js';
+import { composeMime, type Delivery, type HandOver, type OutgoingMail, type Transport } from './transport.js';
 
 export function outboxFileName(messageId: string): string {
   return messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._@-]/g, '_') + '.eml';
@@ -16,12 +16,14 @@ export class FileTransport implements Transport {
     mkdirSync(join(dir, '.tmp'), { recursive: true });
   }
 
-  async send(mail: OutgoingMail): Promise<void> {
+  async send(mail: OutgoingMail, handOver: HandOver): Promise<Delivery> {
     const bytes = await composeMime(mail);
     const name = outboxFileName(mail.messageId);
     const tmp = join(this.dir, '.tmp', name);
     writeFileSync(tmp, bytes);
+    await handOver();
     renameSync(tmp, join(this.dir, name));
+    return { response: `written to ${join(this.dir, name)}` };
   }
 
   async wasDelivered(messageId: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 
 export interface OutgoingMail {
@@ -9,12 +10,27 @@ export interface OutgoingMail {
   messageId: string;
   inReplyTo?: string | null;
   references?: string | null;
+  /** RFC 3834: "auto-replied" answers a message; "auto-generated" (a reminder) answers none. */
+  autoSubmitted: 'auto-replied' | 'auto-generated';
 }
+
+export interface Delivery {
+  /** What the server said when it accepted the message, or where the file went. */
+  response: string;
+}
+
+/**
+ * Called by a transport at the last moment before the message can be accepted: over SMTP,
+ * when the server has taken the whole message except its end-of-data mark; for files, just
+ * before the rename. The sender records it durably, which splits "cannot have been delivered"
+ * from "may have been". If it throws, the transport abandons the delivery undelivered.
+ */
+export type HandOver = () => Promise<void>;
 
 /** Where replies go: SMTP, or files when no server is configured. */
 export interface Transport {
   readonly name: string;
-  send(mail: OutgoingMail): Promise<void>;
+  send(mail: OutgoingMail, handOver: HandOver): Promise<Delivery>;
   /**
    * After a crash between handing a reply over and marking it sent: true when the reply is
    * known to have gone out, false when known not to, null when the transport cannot tell.
@@ -23,12 +39,29 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** A delivery failure that will not succeed by retrying (5xx, a bad address). */
-export class PermanentDeliveryError extends Error {
-  override name = 'PermanentDeliveryError';
+/**
+ * What a failed delivery means for the reply:
+ * - connection: the server could not be used at all (unreachable, 421, login refused, TLS);
+ *   every reply waits, the oldest is retried first, with backoff;
+ * - temporary: this reply was refused for now (a 4xx answer); it is retried with backoff;
+ * - permanent: this reply will never be accepted (5xx, a bad address); recorded for a person;
+ * - ambiguous: the connection broke after the end of the message may have reached the server;
+ *   it may have been accepted, so it is never resent automatically.
+ */
+export type FailureClass = 'connection' | 'temporary' | 'permanent' | 'ambiguous';
+
+export class DeliveryError extends Error {
+  override name = 'DeliveryError';
+  constructor(
+    message: string,
+    readonly failure: FailureClass,
+  ) {
+    super(message);
+  }
 }
 
-const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'crlf' });
+// RFC 5322 lines end in CRLF, in the .eml files as on the wire ('crlf' is not a value nodemailer knows).
+const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
 
 /** The RFC 5322 bytes of a reply, built the same way whichever transport sends it. */
 export async function composeMime(mail: OutgoingMail): Promise<Buffer> {
@@ -47,10 +80,33 @@ export function toNodemailer(mail: OutgoingMail): SendMailOptions {
     references: mail.references ?? undefined,
     textEncoding: 'base64',
     headers: {
-      // RFC 3834: marks the reply as automatic, so well-behaved auto-responders stay quiet.
-      'Auto-Submitted': 'auto-replied',
+      // RFC 3834: marks the mail as automatic, so well-behaved auto-responders stay quiet.
+      'Auto-Submitted': mail.autoSubmitted,
       // Exchange/Outlook honour this one instead of Auto-Submitted.
       'X-Auto-Response-Suppress': 'All',
     },
   };
+}
+
+/**
+ * The message as a stream that holds back its end until `handOver` has resolved. An SMTP
+ * client writes the end-of-data mark (CRLF.CRLF) only when its source ends, and a server can
+ * accept a message only after that mark (RFC 5321 4.1.1.4), so until then nothing is accepted.
+ */
+export function heldBackStream(bytes: Buffer, handOver: HandOver, onHandedOver: () => void): Readable {
+  let started = false;
+  return new Readable({
+    read() {
+      if (started) return;
+      started = true;
+      this.push(bytes);
+      handOver().then(
+        () => {
+          onHandedOver();
+          this.push(null);
+        },
+        (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
+      );
+    },
+  });
 }

@@ -9,6 +9,7 @@ import type { Transaction } from 'kysely';
 import type { Database, MessageRow } from '../store/tables.js';
 import type { ItemVersion } from '../submissions/unit-state.js';
 import { evaluate, receivedBefore, type Analysed } from './evaluate.js';
+import { unitPaperState } from '../paper/paper.js';
 
 export interface Decision extends ReplyDecision {
   unit: string | null;
@@ -104,14 +105,15 @@ export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, 
         const envelope = replyEnvelope(a.parsed, row, reply.kind, rules);
         if (envelope) {
           const unitName = unit === null ? null : { id: unit, name: rules.units.find((u) => u.id === unit)?.name ?? unit };
+          const paper = unit === null ? undefined : await unitPaperState(trx, rules, unit);
           const body = renderReply(
             rules.templates,
             reply.kind,
-            replyContext({ rules, parsed: a.parsed, receivedAt: new Date(row.received_at), unit: unitName, late: ev.late, files, replaced: ev.replaced, state: ev.state, links: a.links }),
+            replyContext({ rules, parsed: a.parsed, receivedAt: new Date(row.received_at), unit: unitName, late: ev.late, files, replaced: ev.replaced, state: ev.state, links: a.links, paper, messageRow: row.id }),
           );
           const inserted = await trx
             .insertInto('outbox')
-            .values({ ...envelope, body_text: body, message_row: row.id, kind: reply.kind, status: 'pending', attempts: 0, created_at: now.toISOString() })
+            .values({ ...envelope, body_text: body, message_row: row.id, unit_id: unit, kind: reply.kind, status: 'pending', attempts: 0, created_at: now.toISOString() })
             .returning('id')
             .executeTakeFirstOrThrow();
           outboxId = inserted.id;

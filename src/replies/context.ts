@@ -1,10 +1,11 @@
 import type { ClassifiedFile } from '../classify/classify-files.js';
 import type { ParsedMessage } from '../mail/parse.js';
+import { paperContext, paperStateOf, type PaperState } from '../paper/paper.js';
 import type { Rules } from '../rules/index.js';
 import type { ItemKind } from '../rules/schema.js';
-import type { ReplyContext } from '../rules/templates.js';
+import type { CampaignContext, ReplyContext } from '../rules/templates.js';
 import type { UnitState } from '../submissions/unit-state.js';
-import { formatChineseTime } from '../util/time.js';
+import { formatChineseTime, formatChineseTimeExact } from '../util/time.js';
 
 export function itemLabel(rules: Rules, kind: ItemKind): string {
   return rules.documents.kinds[kind].label;
@@ -21,6 +22,30 @@ export interface ContextInput {
   replaced: Set<ItemKind>;
   state: UnitState | null;
   links: string[];
+  /** The message's row id: marks which items on file it brought. */
+  messageRow: number;
+  /** The unit's paper copy; none recorded when absent. */
+  paper?: PaperState;
+}
+
+export function campaignContext(rules: Rules): CampaignContext {
+  const c = rules.campaign;
+  return { title: c.title, mailbox: c.mailbox, deadline: formatChineseTime(c.deadline, c.timezone), organiser: { name: c.organiser.name, department: c.organiser.department, phone: c.organiser.phone } };
+}
+
+/**
+ * The items a unit has on file, as templates list them. With `message`, the versions that
+ * message brought are marked, and those that replaced an earlier file.
+ */
+export function onFile(rules: Rules, state: UnitState | null, message?: { row: number; replaced: Set<ItemKind> }): ReplyContext['on_file'] {
+  if (!state) return [];
+  const tz = rules.campaign.timezone;
+  return rules.campaign.required.flatMap((k) => {
+    const v = state.current[k];
+    if (!v) return [];
+    const now = message !== undefined && v.messageRow === message.row;
+    return [{ kind: k, label: itemLabel(rules, k), filename: v.filename, received_at: formatChineseTime(v.receivedAt, tz), late: v.late, this_message: now, replaced: now && message.replaced.has(k) }];
+  });
 }
 
 /** Everything a reply template can say, in the words and times a unit reads. */
@@ -35,23 +60,19 @@ export function replyContext(i: ContextInput): ReplyContext {
           .flatMap((f) => f.classification.kinds.map((k) => ({ kind: k, label: itemLabel(rules, k), filename: f.filename, replaced: i.replaced.has(k) })));
   const state = i.state;
   return {
-    campaign: {
-      title: rules.campaign.title,
-      mailbox: rules.campaign.mailbox,
-      deadline: formatChineseTime(rules.campaign.deadline, tz),
-      organiser: { name: rules.campaign.organiser.name, department: rules.campaign.organiser.department, phone: rules.campaign.organiser.phone },
-    },
+    campaign: campaignContext(rules),
     unit: i.unit,
-    message: { subject: i.parsed.subject, from: i.parsed.from?.address ?? '', received_at: formatChineseTime(i.receivedAt, tz) },
+    message: { subject: i.parsed.subject, from: i.parsed.from?.address ?? '', received_at: formatChineseTimeExact(i.receivedAt, tz) },
     late: i.late,
     complete: state?.complete ?? false,
+    complete_on_time: state?.completeOnTime ?? false,
+    paper: paperContext(i.paper ?? paperStateOf(undefined, rules), rules),
     received,
-    on_file: state
-      ? rules.campaign.required.flatMap((k) => {
-          const v = state.current[k];
-          return v ? [{ kind: k, label: itemLabel(rules, k), filename: v.filename, received_at: formatChineseTime(v.receivedAt, tz), late: v.late }] : [];
-        })
-      : [],
+    on_file: onFile(rules, state, { row: i.messageRow, replaced: i.replaced }),
+    other_files:
+      i.unit === null
+        ? []
+        : i.files.filter((f) => f.readable && !f.classification.kinds.some((k) => rules.campaign.required.includes(k as ItemKind))).map((f) => ({ filename: f.containerPath })),
     missing: (state?.missing ?? []).map((k) => ({ kind: k, label: itemLabel(rules, k) })),
     unreadable: i.files.filter((f) => !f.readable).map((f) => ({ filename: f.containerPath, reason: f.error?.message ?? '无法读取' })),
     links: i.links.map((url) => ({ url })),

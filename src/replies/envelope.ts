@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ParsedMessage } from '../mail/parse.js';
 import type { Rules } from '../rules/index.js';
 import type { MessageRow, ReplyKind } from '../store/tables.js';
@@ -30,6 +31,7 @@ export function replyEnvelope(parsed: ParsedMessage, row: MessageRow, kind: Repl
     subject: RE_PREFIX.test(subjectBase) ? subjectBase : `Re: ${subjectBase}`,
     in_reply_to: original ?? null,
     references_text: original ? [...parsed.references.filter((r) => r !== original), original].join(' ') : null,
-    reply_message_id: `<intake.${row.id}.${kind}.${row.sha256.slice(0, 12)}@${domain}>`,
+    // Unique for good (RFC 5322 3.6.4), not only within one database: a Sent folder outlives it.
+    reply_message_id: `<intake.${row.id}.${kind}.${row.sha256.slice(0, 12)}.${randomBytes(4).toString('hex')}@${domain}>`,
   };
 }

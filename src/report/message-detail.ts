@@ -22,6 +22,7 @@ export function renderMessageDetail(r: MessageReport, rules: Rules): string {
   }
   if (r.links.length > 0) lines.push('  cloud links:', ...r.links.map((l) => `    ${l}`));
   lines.push(`  reply:    ${r.reply ?? '-'}${r.replyStatus ? ` [${r.replyStatus}]` : ''} — ${r.replyReason ?? ''}`);
+  if (r.replyError) lines.push(`            ${r.replyError}`);
   if (r.duplicateOf) lines.push(`  duplicate of #${r.duplicateOf}`);
   if (r.error) lines.push(`  ERROR:    ${r.error}`);
   return lines.join('\n');

@@ -20,6 +20,8 @@ export interface MessageReport {
   reply: string | null;
   replyReason: string | null;
   replyStatus: string | null;
+  /** Why the reply has not gone out (failed, held, waiting to retry, suppressed), or null. */
+  replyError: string | null;
   duplicateOf: number | null;
   links: string[];
   /** A person's assignment: a unit id, or "-" for no unit; null when intake decided alone. */
@@ -33,11 +35,11 @@ export async function messageReports(db: Db, filter: { ids?: number[] } = {}): P
   if (filter.ids) q = q.where('id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
   const rows = await q.execute();
   const docs = await db.selectFrom('documents').selectAll().orderBy('message_row').orderBy('seq').execute();
-  const outbox = await db.selectFrom('outbox').select(['message_row', 'kind', 'status']).execute();
+  const outbox = await db.selectFrom('outbox').select(['message_row', 'kind', 'status', 'last_error']).execute();
   return rows.map((r) => toReport(r, docs.filter((d) => d.message_row === r.id), outbox.filter((o) => o.message_row === r.id)));
 }
 
-function toReport(r: MessageRow, docs: Array<{ filename: string; container_path: string; kind: string; kinds_json: string; readable: number; error: string | null; fields_json: string | null }>, outbox: Array<{ kind: string; status: string }>): MessageReport {
+function toReport(r: MessageRow, docs: Array<{ filename: string; container_path: string; kind: string; kinds_json: string; readable: number; error: string | null; fields_json: string | null }>, outbox: Array<{ kind: string; status: string; last_error: string | null }>): MessageReport {
   const match = r.match_json ? (JSON.parse(r.match_json) as MatchResult) : null;
   const reply = outbox.find((o) => o.kind === r.reply_kind);
   return {
@@ -66,6 +68,7 @@ function toReport(r: MessageRow, docs: Array<{ filename: string; container_path:
     reply: r.reply_kind,
     replyReason: r.reply_reason,
     replyStatus: reply?.status ?? null,
+    replyError: reply && reply.status !== 'sent' ? reply.last_error : null,
     duplicateOf: r.duplicate_of,
     links: r.links_json ? (JSON.parse(r.links_json) as string[]) : [],
     assignedUnit: r.assigned_unit,

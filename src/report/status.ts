@@ -1,3 +1,4 @@
+import { paperMissing, paperStates, type PaperState } from '../paper/paper.js';
 import type { Rules } from '../rules/index.js';
 import type { ItemKind } from '../rules/schema.js';
 import type { Db } from '../store/db.js';
@@ -7,18 +8,39 @@ export interface UnitStatus {
   unit: string;
   name: string;
   items: Partial<Record<ItemKind, { filename: string; receivedAt: string; late: boolean; versions: number }>>;
-  missing: ItemKind[];
+  /** What is still due: required items not emailed yet, and "paper" when the campaign requires it. */
+  missing: Array<ItemKind | 'paper'>;
+  /** Every required emailed item is on file. */
+  itemsComplete: boolean;
+  /** Every required item is in, the paper copy too when the campaign requires it. */
   complete: boolean;
-  /** Complete with every required item received on time. */
+  /** Complete with everything required received on time (what award eligibility needs). */
   onTime: boolean;
+  /** Something required came in after the deadline (and nothing of that kind came on time). */
   late: boolean;
+  paper: PaperState;
   messages: number;
 }
 
 export interface CampaignStatus {
   deadline: string;
   units: UnitStatus[];
-  totals: { units: number; complete: number; completeOnTime: number; incomplete: number; nothing: number; late: number; review: number; errors: number };
+  totals: {
+    units: number;
+    complete: number;
+    completeOnTime: number;
+    incomplete: number;
+    nothing: number;
+    late: number;
+    review: number;
+    errors: number;
+    /** Units whose paper copy is recorded. */
+    paperReceived: number;
+    /** Replies and reminders a person must look at: refused for good, given up, or held after an interrupted delivery. */
+    repliesFailed: number;
+    /** Replies and reminders waiting to go (retrying, rate-limited, or not yet sent). */
+    repliesWaiting: number;
+  };
 }
 
 /** Per unit: which required items are in, when, on time or late, complete or not. */
@@ -27,6 +49,9 @@ export async function campaignStatus(db: Db, rules: Rules): Promise<CampaignStat
   const msgCounts = await db.selectFrom('messages').select(['unit_id']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('unit_id').execute();
   const review = await db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('reply_kind', '=', 'review').executeTakeFirst();
   const errors = await db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'error').executeTakeFirst();
+  const outbox = await db.selectFrom('outbox').select(['status']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('status').execute();
+  const outboxCount = (...s: string[]) => outbox.filter((o) => s.includes(o.status)).reduce((n, o) => n + Number(o.n), 0);
+  const papers = await paperStates(db, rules);
   const units = rules.units.map((u): UnitStatus => {
     const versions: ItemVersion[] = items
       .filter((i) => i.unit_id === u.id)
@@ -37,14 +62,18 @@ export async function campaignStatus(db: Db, rules: Rules): Promise<CampaignStat
       const v = state.current[k];
       if (v) out[k] = { filename: v.filename, receivedAt: v.receivedAt, late: !versions.some((x) => x.item === k && !x.late), versions: versions.filter((x) => x.item === k).length };
     }
+    const paper = papers.get(u.id)!;
+    const paperDue = paper.required && (!paper.received || paper.late);
     return {
       unit: u.id,
       name: u.name,
       items: out,
-      missing: state.missing,
-      complete: state.complete,
-      onTime: state.completeOnTime,
-      late: Object.values(out).some((i) => i.late),
+      missing: [...state.missing, ...(paperMissing(paper) ? (['paper'] as const) : [])],
+      itemsComplete: state.complete,
+      complete: state.complete && !paperMissing(paper),
+      onTime: state.completeOnTime && !paperDue,
+      late: Object.values(out).some((i) => i.late) || (paper.required && paper.late),
+      paper,
       messages: Number(msgCounts.find((m) => m.unit_id === u.id)?.n ?? 0),
     };
   });
@@ -55,11 +84,14 @@ export async function campaignStatus(db: Db, rules: Rules): Promise<CampaignStat
       units: units.length,
       complete: units.filter((u) => u.complete).length,
       completeOnTime: units.filter((u) => u.onTime).length,
-      incomplete: units.filter((u) => !u.complete && Object.keys(u.items).length > 0).length,
-      nothing: units.filter((u) => Object.keys(u.items).length === 0).length,
+      incomplete: units.filter((u) => !u.complete && (Object.keys(u.items).length > 0 || u.paper.received)).length,
+      nothing: units.filter((u) => Object.keys(u.items).length === 0 && !u.paper.received).length,
       late: units.filter((u) => u.late).length,
       review: Number(review?.n ?? 0),
       errors: Number(errors?.n ?? 0),
+      paperReceived: units.filter((u) => u.paper.received).length,
+      repliesFailed: outboxCount('failed', 'held'),
+      repliesWaiting: outboxCount('pending', 'sending'),
     },
   };
 }

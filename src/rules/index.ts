@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { CampaignSchema, DocumentsFileSchema, UnitsFileSchema, type Campaign, type DocumentsRules, type Matching, type Unit } from './schema.js';
 import { loadTemplates, type ReplyTemplates } from './templates.js';
 import { RulesError, YamlFile, type RuleProblem } from './yaml-file.js';
+import { addDays, localDay, zonedInstant } from '../util/time.js';
 
 export * from './schema.js';
 export { RulesError, formatProblem, type RuleProblem } from './yaml-file.js';
@@ -13,8 +14,24 @@ export interface Rules {
   matching: Matching;
   documents: DocumentsRules;
   templates: ReplyTemplates;
-  /** Deadline plus grace, as an instant. */
+  /** Deadline plus grace, as an instant: received after it is late. Every lateness test uses it. */
   cutoff: Date;
+  /** The paper copy's deadline (its own, or the campaign's) plus grace. */
+  paperCutoff: Date;
+  /** The reminder times of campaign.yaml as instants, earliest first. */
+  reminderTimes: ReminderTime[];
+}
+
+export interface ReminderTime {
+  at: Date;
+  days_before: number;
+  /** "HH:MM" in the campaign's time zone. */
+  time: string;
+}
+
+/** A reminder time as an instant: `days_before` days before the deadline's day, at `at` local time. */
+export function reminderInstant(c: Pick<Campaign, 'deadline' | 'timezone'>, r: { days_before: number; at: string }): Date {
+  return zonedInstant(addDays(localDay(c.deadline, c.timezone), -r.days_before), r.at, c.timezone);
 }
 
 /** Same text for matching purposes: NFKC folds full-width letters and digits, case is ignored. */
@@ -38,10 +55,17 @@ export function loadRules(dir: string): Rules {
   if (campaign.value) problems.push(...checkCampaign(campaignFile, campaign.value));
   if (units.value) problems.push(...checkUnits(unitsFile, units.value.units, campaign.value));
 
+  if (campaign.value && campaign.value.reminders.times.length > 0 && templates.templates && !templates.templates.reminder) {
+    problems.push({ file: join(root, 'templates', 'reminder.txt'), line: 1, column: 1, message: 'campaign.yaml lists reminder times but the reminder template is missing: create templates/reminder.txt (see the README, "Reminders")' });
+  }
   if (problems.length > 0 || !campaign.value || !units.value || !documents.value || !templates.templates) {
     throw new RulesError(problems);
   }
-  const cutoff = new Date(Date.parse(campaign.value.deadline) + campaign.value.grace_minutes * 60_000);
+  const grace = campaign.value.grace_minutes * 60_000;
+  const cutoff = new Date(Date.parse(campaign.value.deadline) + grace);
+  const paperCutoff = new Date(Date.parse(campaign.value.paper.deadline ?? campaign.value.deadline) + grace);
+  const c = campaign.value;
+  const reminderTimes = c.reminders.times.map((r) => ({ at: reminderInstant(c, r), days_before: r.days_before, time: r.at })).sort((a, b) => a.at.getTime() - b.at.getTime());
   return {
     dir: root,
     campaign: campaign.value,
@@ -50,6 +74,8 @@ export function loadRules(dir: string): Rules {
     documents: documents.value,
     templates: templates.templates,
     cutoff,
+    paperCutoff,
+    reminderTimes,
   };
 }
 
@@ -62,7 +88,18 @@ function checkCampaign(file: YamlFile, c: Campaign): RuleProblem[] {
     new Intl.DateTimeFormat('en', { timeZone: c.timezone });
   } catch {
     problems.push(file.problem(['timezone'], `unknown time zone "${c.timezone}": use an IANA name such as Asia/Shanghai`));
+    return problems;
   }
+  if (c.paper.deadline && c.opens && Date.parse(c.paper.deadline) < Date.parse(c.opens)) {
+    problems.push(file.problem(['paper', 'deadline'], 'the paper deadline is before the campaign opens'));
+  }
+  const seen = new Set<number>();
+  c.reminders.times.forEach((r, i) => {
+    const at = reminderInstant(c, r).getTime();
+    if (at >= Date.parse(c.deadline)) problems.push(file.problem(['reminders', 'times', i], `this reminder (${r.days_before} day(s) before, at ${r.at}) is not before the deadline: use a larger days_before or an earlier time`));
+    if (seen.has(at)) problems.push(file.problem(['reminders', 'times', i], 'the same reminder time is listed twice: remove one'));
+    seen.add(at);
+  });
   return problems;
 }
 

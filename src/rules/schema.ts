@@ -37,8 +37,39 @@ export const CampaignSchema = z.strictObject({
       from_name: nonEmpty.optional(),
       /** Words that make a message without attachments plausibly a submission (worth a review reply). */
       campaign_keywords: z.array(nonEmpty).default([]),
+      /** At most this many replies and reminders to one address in any 24 hours; more wait, none is dropped. */
+      per_recipient_per_day: z.number().int().min(1, { message: 'must be 1 or more (replies over the limit wait, they are never dropped)' }).default(10),
     })
-    .default({ campaign_keywords: [] }),
+    .default({ campaign_keywords: [], per_recipient_per_day: 10 }),
+  /** The paper copy with the official seal, delivered by hand or post and recorded with `intake paper`. */
+  paper: z
+    .strictObject({
+      /** Whether a unit is complete only with its paper copy. */
+      required: z.boolean().default(false),
+      /** When the paper copy is due; the campaign deadline when not given. */
+      deadline: isoWithOffset.optional(),
+      /** How replies and reminders name it. */
+      label: nonEmpty.default('加盖单位公章的纸质版'),
+      /** Where it goes, as replies say it (e.g. the department and its address). */
+      deliver_to: nonEmpty.optional(),
+    })
+    .default({ required: false, label: '加盖单位公章的纸质版' }),
+  /** Reminders to units still incomplete, at set times before the deadline. */
+  reminders: z
+    .strictObject({
+      subject: nonEmpty.default('【提醒】参赛材料报送即将截止'),
+      times: z
+        .array(
+          z.strictObject({
+            /** Days before the deadline's day (0: on the deadline's day). */
+            days_before: z.number().int().min(0, { message: 'must be 0 (the deadline day) or more' }),
+            /** Time of day in the campaign's time zone, "HH:MM" (quote it in YAML). */
+            at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a time of day as "HH:MM", e.g. "09:00"' }),
+          }),
+        )
+        .default([]),
+    })
+    .default({ subject: '【提醒】参赛材料报送即将截止', times: [] }),
 });
 export type Campaign = z.infer<typeof CampaignSchema>;
 

@@ -6,50 +6,113 @@ import type { RuleProblem } from './yaml-file.js';
 export const REPLY_KINDS = ['ack', 'missing', 'late', 'review'] as const;
 export type ReplyTemplateKind = (typeof REPLY_KINDS)[number];
 
+/** The paper copy as templates see it. */
+export interface PaperContext {
+  label: string;
+  required: boolean;
+  received: boolean;
+  /** The day it arrived (2021年7月20日), or "". */
+  received_on: string;
+  late: boolean;
+  /** When it is due (2021年7月22日 23:59). */
+  deadline: string;
+  /** Where it goes, or the organiser's department. */
+  deliver_to: string;
+}
+
+export interface CampaignContext {
+  title: string;
+  mailbox: string;
+  deadline: string;
+  organiser: { name: string; department: string; phone: string };
+}
+
 /** What every reply template may use. Keep README "Reply templates" in step with this. */
 export interface ReplyContext {
-  campaign: { title: string; mailbox: string; deadline: string; organiser: { name: string; department: string; phone: string } };
+  campaign: CampaignContext;
   unit: { id: string; name: string } | null;
+  /** received_at is to the second: a late notice may turn on it. */
   message: { subject: string; from: string; received_at: string };
   late: boolean;
   complete: boolean;
+  /** Every required item has a version received before the deadline (what eligibility needs). */
+  complete_on_time: boolean;
+  paper: PaperContext;
   /** Items this message brought, with the file each came in. `replaced` when it supersedes an earlier file. */
   received: Array<{ kind: string; label: string; filename: string; replaced: boolean }>;
-  /** Every required item the unit now has on file. */
-  on_file: Array<{ kind: string; label: string; filename: string; received_at: string; late: boolean }>;
+  /** Every required item the unit now has on file; `this_message` when this message brought it, `replaced` when it replaced an earlier file. */
+  on_file: Array<{ kind: string; label: string; filename: string; received_at: string; late: boolean; this_message: boolean; replaced: boolean }>;
+  /** Readable files of this message that are none of the required items (unit known only). */
+  other_files: Array<{ filename: string }>;
   missing: Array<{ kind: string; label: string }>;
   unreadable: Array<{ filename: string; reason: string }>;
   links: Array<{ url: string }>;
 }
 
+/** What the reminder template may use. */
+export interface ReminderContext {
+  campaign: CampaignContext;
+  unit: { id: string; name: string };
+  reminder: { days_before: number; at: string };
+  on_file: ReplyContext['on_file'];
+  missing: ReplyContext['missing'];
+  paper: PaperContext;
+}
+
+const SAMPLE_CAMPAIGN: CampaignContext = {
+  title: '示例征集',
+  mailbox: 'box@example.com',
+  deadline: '2021年7月22日 23:59',
+  organiser: { name: '组织单位', department: '某部', phone: '0000000' },
+};
+
+const SAMPLE_PAPER: PaperContext = { label: '加盖单位公章的纸质版', required: true, received: false, received_on: '', late: false, deadline: '2021年7月22日 23:59', deliver_to: '某部' };
+
 export const SAMPLE_CONTEXT: ReplyContext = {
-  campaign: {
-    title: '示例征集',
-    mailbox: 'box@example.com',
-    deadline: '2021年7月22日 23:59',
-    organiser: { name: '组织单位', department: '某部', phone: '0000000' },
-  },
+  campaign: SAMPLE_CAMPAIGN,
   unit: { id: 'sample', name: '示例单位' },
-  message: { subject: '报送材料', from: 'a@example.com', received_at: '2021年7月20日 10:00' },
+  message: { subject: '报送材料', from: 'a@example.com', received_at: '2021年7月20日 10:00:00' },
   late: false,
   complete: false,
+  complete_on_time: false,
+  paper: SAMPLE_PAPER,
   received: [{ kind: 'registration', label: '参赛报名表', filename: '报名表.xlsx', replaced: false }],
-  on_file: [{ kind: 'registration', label: '参赛报名表', filename: '报名表.xlsx', received_at: '2021年7月20日 10:00', late: false }],
+  on_file: [{ kind: 'registration', label: '参赛报名表', filename: '报名表.xlsx', received_at: '2021年7月20日 10:00', late: false, this_message: true, replaced: true }],
+  other_files: [{ filename: '说明.docx' }],
   missing: [{ kind: 'plan', label: '竞赛实施方案' }],
   unreadable: [{ filename: '扫描件.pdf', reason: '扫描件，无法读取文字' }],
   links: [],
 };
 
-export type ReplyTemplates = Record<ReplyTemplateKind, Template[]>;
+export const SAMPLE_REMINDER: ReminderContext = {
+  campaign: SAMPLE_CAMPAIGN,
+  unit: { id: 'sample', name: '示例单位' },
+  reminder: { days_before: 3, at: '2021年7月19日 09:00' },
+  on_file: SAMPLE_CONTEXT.on_file,
+  missing: SAMPLE_CONTEXT.missing,
+  paper: SAMPLE_PAPER,
+};
+
+/** The reply templates, and the reminder template when there is one (it is needed only with reminder times). */
+export type ReplyTemplates = Record<ReplyTemplateKind, Template[]> & { reminder?: Template[] };
 
 // trimTagRight: a line holding only a tag leaves no blank line behind, so operators can write
 // one tag a line.
 const engine = new Liquid({ strictVariables: true, strictFilters: true, trimTagRight: true, greedy: false });
 
-export function renderReply(templates: ReplyTemplates, kind: ReplyTemplateKind, ctx: ReplyContext): string {
-  const text = engine.renderSync(templates[kind], ctx) as string;
+function render(template: Template[], ctx: object): string {
+  const text = engine.renderSync(template, ctx) as string;
   // Operators write templates with blank lines around tags; keep at most one blank line in a row.
   return text.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim() + '\n';
+}
+
+export function renderReply(templates: ReplyTemplates, kind: ReplyTemplateKind, ctx: ReplyContext): string {
+  return render(templates[kind], ctx);
+}
+
+export function renderReminder(templates: ReplyTemplates, ctx: ReminderContext): string {
+  if (!templates.reminder) throw new Error('the reminder template is missing: create templates/reminder.txt in the rules folder');
+  return render(templates.reminder, ctx);
 }
 
 /**
@@ -59,19 +122,25 @@ export function renderReply(templates: ReplyTemplates, kind: ReplyTemplateKind, 
 export function loadTemplates(dir: string): { templates?: ReplyTemplates; problems: RuleProblem[] } {
   const problems: RuleProblem[] = [];
   const templates: Partial<ReplyTemplates> = {};
-  for (const kind of REPLY_KINDS) {
+  for (const kind of [...REPLY_KINDS, 'reminder'] as const) {
     const file = join(dir, `${kind}.txt`);
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {
+      // Needed only when campaign.yaml lists reminder times; loadRules says so then.
+      if (kind === 'reminder') continue;
       problems.push({ file, line: 1, column: 1, message: `reply template "${kind}" is missing: create ${kind}.txt (see the README, "Reply templates")` });
       continue;
     }
     try {
       const parsed = engine.parse(text, file);
       // Only the review reply can go out without a unit.
-      const samples = kind === 'review' ? [SAMPLE_CONTEXT, { ...SAMPLE_CONTEXT, unit: null }] : [SAMPLE_CONTEXT];
+      const paperStates = [SAMPLE_PAPER, { ...SAMPLE_PAPER, received: true, received_on: '2021年7月20日' }, { ...SAMPLE_PAPER, required: false }];
+      const samples: object[] =
+        kind === 'reminder'
+          ? paperStates.map((paper) => ({ ...SAMPLE_REMINDER, paper }))
+          : [...paperStates.map((paper) => ({ ...SAMPLE_CONTEXT, paper })), ...(kind === 'review' ? [{ ...SAMPLE_CONTEXT, unit: null }] : [])];
       for (const ctx of samples) engine.renderSync(parsed, ctx);
       templates[kind] = parsed;
     } catch (err) {

@@ -2,10 +2,12 @@ import { RawStore } from '../archive/raw-store.js';
 import type { Settings } from '../config/env.js';
 import type { Logger } from '../log.js';
 import { FileTransport } from '../outbox/file-transport.js';
+import { ImapSentFolder } from '../outbox/imap-sent-check.js';
 import { OutboxSender } from '../outbox/sender.js';
 import { SmtpTransport } from '../outbox/smtp-transport.js';
 import type { Transport } from '../outbox/transport.js';
 import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
+import { reminderStillDue } from '../reminders/reminders.js';
 import { loadRules, type Rules } from '../rules/index.js';
 import { openDatabase, type Db } from '../store/db.js';
 
@@ -34,10 +36,26 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
   const opened = await openDatabase(settings.database);
   const db = opened.db;
   const raw = new RawStore(settings.rawDir);
-  const transport: Transport = settings.smtpUrl ? new SmtpTransport(settings.smtpUrl) : new FileTransport(settings.outboxDir);
+  const transport: Transport = settings.smtp ? new SmtpTransport(settings.smtp) : new FileTransport(settings.outboxDir);
   const pipeline = new Pipeline({ db, raw, rules, log, afterStage: extra.afterStage });
   const from = { name: rules.campaign.replies.from_name ?? rules.campaign.organiser.name, address: rules.campaign.mailbox };
-  const sender = new OutboxSender(db, transport, { from }, log);
+  if (settings.smtp?.user && settings.smtp.user.includes('@') && settings.smtp.user.toLowerCase() !== from.address.toLowerCase()) {
+    // Sina, QQ and 163 refuse (553) mail whose sender is not the account that logged in.
+    log.warn({ smtpUser: settings.smtp.user, mailbox: from.address }, 'SMTP_USER differs from campaign.yaml mailbox; most providers refuse mail sent as another address');
+  }
+  const sender = new OutboxSender(
+    db,
+    transport,
+    {
+      from,
+      retry: settings.retry,
+      perRecipientPerDay: rules.campaign.replies.per_recipient_per_day,
+      stillDue: reminderStillDue(db, rules),
+      sentCheck: settings.sentFolder ? new ImapSentFolder(settings.sentFolder) : null,
+      sentFolderDelayMs: settings.sentFolder?.delayMs,
+    },
+    log,
+  );
   if (!extra.readOnly) await sender.recoverInFlight();
   return {
     settings,
@@ -50,7 +68,7 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
     log,
     async flushOutbox() {
       if (settings.repliesEnabled) return sender.deliverDue();
-      const r = await db.updateTable('outbox').set({ status: 'suppressed', last_error: 'REPLIES=off: recorded, not sent' }).where('status', '=', 'pending').executeTakeFirst();
+      const r = await db.updateTable('outbox').set({ status: 'suppressed', last_error: settings.repliesOffReason }).where('status', '=', 'pending').executeTakeFirst();
       return -Number(r.numUpdatedRows);
     },
     async close() {

@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { campaignStatus } from '../report/status.js';
 import { renderStatusTable } from '../report/status-table.js';
+import { remindDue } from '../reminders/reminders.js';
+import { startReminderSchedule } from '../reminders/schedule.js';
 import { FileSource } from '../sources/files.js';
 import type { App } from './app.js';
 import { ingestFrom } from './ingest.js';
@@ -58,7 +60,12 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
 
   await cycle();
   out(renderStatusTable(await campaignStatus(app.db, app.rules), app.rules));
-  out(`\nWatching ${settings.inboxDir} (replies: ${settings.repliesEnabled ? (settings.smtpUrl ? 'SMTP' : settings.outboxDir) : 'off'}). Ctrl-C to stop.`);
+  out(`\nWatching ${settings.inboxDir} (replies: ${settings.repliesEnabled ? (settings.smtp ? settings.smtp.display : settings.outboxDir) : (settings.repliesOffReason ?? 'off')}). Ctrl-C to stop.`);
+  const reminders = startReminderSchedule(app.rules, async (now) => {
+    const r = await remindDue(app.db, app.rules, now);
+    if (r && r.queued.length > 0) log.info({ occasion: r.occasion.key, units: r.queued.map((t) => t.unit) }, 'reminders queued');
+    await app.flushOutbox();
+  }, log);
 
   let stopWatch = () => {};
   let timer: NodeJS.Timeout | undefined;
@@ -78,6 +85,7 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
     clearInterval(timer);
     clearTimeout(debounce);
     stopWatch();
+    reminders.stop();
     const wait = async () => {
       while (running) await new Promise((r) => setTimeout(r, 50));
       resolveDone();

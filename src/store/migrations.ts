@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -99,6 +99,34 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
           .addColumn('sent_at', 'text')
           .execute();
         await db.schema.createIndex('outbox_status').on('outbox').column('status').execute();
+      },
+    },
+    '0004_replies': {
+      async up(db) {
+        for (const [name, type] of [
+          ['unit_id', 'text'],
+          ['error_class', 'text'],
+          ['claimed_by', 'text'],
+          ['claimed_at', 'text'],
+          ['handed_over_at', 'text'],
+          ['expires_at', 'text'],
+          ['server_response', 'text'],
+        ] as const) {
+          await db.schema.alterTable('outbox').addColumn(name, type).execute();
+        }
+        await sql`UPDATE outbox SET unit_id = (SELECT unit_id FROM messages WHERE messages.id = outbox.message_row) WHERE message_row IS NOT NULL`.execute(db);
+        // The per-recipient rate limit counts what went to an address in the last day.
+        await db.schema.createIndex('outbox_recipient_sent').on('outbox').columns(['to_address', 'sent_at']).execute();
+        await db.schema.createIndex('outbox_unit').on('outbox').column('unit_id').execute();
+        await idColumn(db, 'paper_copies')
+          .addColumn('unit_id', 'text', (c) => c.notNull())
+          .addColumn('received_on', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'text')
+          .addColumn('note', 'text')
+          .addColumn('recorded_at', 'text', (c) => c.notNull())
+          .addColumn('removed_at', 'text')
+          .execute();
+        await db.schema.createIndex('paper_copies_unit').on('paper_copies').column('unit_id').execute();
       },
     },
     '0006_review': {

@@ -80,7 +80,16 @@ export interface SubmissionItemsTable {
   created_at: string;
 }
 
-export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'suppressed';
+/**
+ * pending → sending → sent; a temporary failure goes back to pending with a later
+ * next_attempt_at; failed: given up (permanent refusal, or too many attempts); held: delivery
+ * was interrupted after the server may have accepted it, so a person decides (never resent
+ * automatically); suppressed: never to be sent (superseded, REPLIES=off, --dry-run, expired).
+ */
+export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'held', 'suppressed'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+/** What the last failure was, which decides what happens next. */
+export type OutboxErrorClass = 'connection' | 'temporary' | 'permanent' | 'rate-limited' | 'interrupted';
 
 export interface OutboxTable {
   id: Generated<number>;
@@ -101,6 +110,21 @@ export interface OutboxTable {
   next_attempt_at: string | null;
   created_at: string;
   sent_at: string | null;
+  /** The unit the reply or reminder is about (0004). */
+  unit_id: string | null;
+  error_class: OutboxErrorClass | null;
+  /** Which process is delivering a "sending" row (host:pid:token), and since when. */
+  claimed_by: string | null;
+  claimed_at: string | null;
+  /**
+   * Set when the whole message but its end-of-data mark had gone to the server: from here until
+   * the "sent" mark, the server may have accepted it. Null on a "sending" row: it cannot have.
+   */
+  handed_over_at: string | null;
+  /** Not to be sent after this instant (a reminder after the deadline). */
+  expires_at: string | null;
+  /** The server's answer when it accepted the reply (e.g. "250 2.0.0 Ok: queued as 4GTx1"). */
+  server_response: string | null;
 }
 
 /** Sender addresses learned from people's review decisions. Removal is recorded, not deleted. */
@@ -113,6 +137,19 @@ export interface LearnedAddressesTable {
   removed_at: string | null;
 }
 
+/** The sealed paper copy, recorded by staff on receipt. An undone record is kept, marked removed. */
+export interface PaperCopiesTable {
+  id: Generated<number>;
+  unit_id: string;
+  /** The day it arrived, YYYY-MM-DD in the campaign's time zone. */
+  received_on: string;
+  /** The instant, when known (ISO 8601, UTC); null when only the day was given. */
+  received_at: string | null;
+  note: string | null;
+  recorded_at: string;
+  removed_at: string | null;
+}
+
 export interface Database {
   blobs: BlobsTable;
   messages: MessagesTable;
@@ -120,6 +157,7 @@ export interface Database {
   submission_items: SubmissionItemsTable;
   outbox: OutboxTable;
   learned_addresses: LearnedAddressesTable;
+  paper_copies: PaperCopiesTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;
@@ -131,3 +169,4 @@ export type SubmissionItemRow = Selectable<SubmissionItemsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutbox = Insertable<OutboxTable>;
 export type LearnedAddressRow = Selectable<LearnedAddressesTable>;
+export type PaperCopyRow = Selectable<PaperCopiesTable>;

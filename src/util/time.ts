@@ -36,3 +36,47 @@ export function formatChineseTime(d: Date | string, zone: string = CHINA_TZ): st
   const p = partsIn(toDate(d), zone);
   return `${p.year}年${Number(p.month)}月${Number(p.day)}日 ${p.hour}:${p.minute}`;
 }
+
+/** `2021年7月22日 23:59:59`: a receipt time, to the second, for a notice that may turn on it. */
+export function formatChineseTimeExact(d: Date | string, zone: string = CHINA_TZ): string {
+  const p = partsIn(toDate(d), zone);
+  return `${p.year}年${Number(p.month)}月${Number(p.day)}日 ${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** `2021年7月20日` for a day given as YYYY-MM-DD. */
+export function formatChineseDate(day: string): string {
+  const [y, m, d] = day.split('-').map(Number);
+  return `${y}年${m}月${d}日`;
+}
+
+/** The calendar day of an instant in a zone, as YYYY-MM-DD. */
+export function localDay(d: Date | string, zone: string = CHINA_TZ): string {
+  const p = partsIn(toDate(d), zone);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** The zone's offset from UTC at an instant, in minutes (480 for China). */
+function offsetMinutes(at: Date, zone: string): number {
+  const p = partsIn(at, zone);
+  const asUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour) % 24, Number(p.minute), Number(p.second));
+  return Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
+}
+
+/**
+ * The instant a wall-clock time in a zone names: `2021-07-19`, `09:00`, Asia/Shanghai →
+ * 2021-07-19T01:00:00Z. Corrected twice so a time next to a daylight-saving change lands right.
+ */
+export function zonedInstant(day: string, time: string, zone: string = CHINA_TZ): Date {
+  const [y, mo, d] = day.split('-').map(Number) as [number, number, number];
+  const [h, mi, s] = [...time.split(':').map(Number), 0] as [number, number, number];
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
+  let t = wall;
+  for (let i = 0; i < 2; i++) t = wall - offsetMinutes(new Date(t), zone) * 60_000;
+  return new Date(t);
+}
+
+/** YYYY-MM-DD plus (or minus) whole days. */
+export function addDays(day: string, days: number): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}

@@ -1,0 +1,91 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { campaignStatus } from '../report/status.js';
+import { copyRules, testApp, type TestApp } from '../testing/app.js';
+import { planDocx, registrationXlsx } from '../testing/documents.js';
+import { buildMail, type MailInput } from '../testing/mail.js';
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.cleanup();
+  app = undefined;
+});
+
+const DEADLINE = Date.parse('2021-07-22T23:59:59+08:00');
+const form = () => registrationXlsx({ rows: [{ unit: '湖口县总工会', project: '职工技能竞赛', participants: '30', contact: '李明', phone: '13800000000' }] });
+const plan = () => planDocx({ unit: '湖口县总工会' });
+
+let n = 0;
+async function receive(a: TestApp, at: Date, mail: Partial<MailInput> & { attachments?: MailInput['attachments'] }) {
+  const id = `hk${++n}`;
+  const raw = buildMail({ from: { name: '湖口县总工会', address: 'hkxzgh@163.com' }, subject: '湖口县总工会参赛材料', messageId: `<${id}@163.com>`, date: at, received: at, text: '请查收。', ...mail });
+  const out = await a.pipeline.process({ source: `test:${id}`, raw, receivedAt: at, receivedBasis: 'received-header' });
+  if (out.status !== 'decided') throw new Error(`not decided: ${JSON.stringify(out)}`);
+  const reply = await a.db.selectFrom('outbox').select(['kind', 'body_text']).where('message_row', '=', out.row).orderBy('id', 'desc').executeTakeFirst();
+  return { decision: out.decision, reply };
+}
+
+function rulesWith(edit: (c: string) => string): string {
+  const dir = copyRules();
+  const p = join(dir, 'campaign.yaml');
+  writeFileSync(p, edit(readFileSync(p, 'utf8')));
+  return dir;
+}
+
+describe('the deadline, with its grace period', () => {
+  it('received within the grace: on time; after it: late, recorded, and the notice says so with the second', async () => {
+    app = await testApp({ rulesDir: rulesWith((c) => c.replace('grace_minutes: 0', 'grace_minutes: 15')) });
+    const within = await receive(app, new Date(DEADLINE + 10 * 60_000), { attachments: [{ filename: '湖口县参赛报名表.xlsx', content: await form() }] });
+    expect(within.decision).toMatchObject({ late: false, kind: 'missing' });
+    const after = await receive(app, new Date(DEADLINE + 15 * 60_000 + 2000), { attachments: [{ filename: '湖口县竞赛实施方案.docx', content: await plan() }] });
+    expect(after.decision).toMatchObject({ late: true, kind: 'late' });
+    expect(after.reply!.body_text).toContain('您单位的邮件于 2021年7月23日 00:15:01 收到，已超过报送截止时间（2021年7月22日 23:59），属逾期报送。');
+    expect(after.reply!.body_text).toContain('本次收到（已登记，标注为逾期）：\n  · 竞赛实施方案：湖口县竞赛实施方案.docx');
+    expect(after.reply!.body_text).toContain('您单位的参赛材料现已收齐，其中有材料为截止时间后收到。');
+    const hukou = (await campaignStatus(app.db, app.rules)).units.find((u) => u.unit === 'hukou')!;
+    expect(hukou).toMatchObject({ complete: true, onTime: false, late: true });
+    expect(hukou.items.plan).toMatchObject({ filename: '湖口县竞赛实施方案.docx', late: true });
+    expect(hukou.items.registration).toMatchObject({ late: false });
+  });
+
+  it('a unit complete on time that sends a correction late: recorded, and told its on-time submission stands', async () => {
+    app = await testApp();
+    await receive(app, new Date(DEADLINE - 3600_000), { attachments: [{ filename: '湖口县参赛报名表.xlsx', content: await form() }, { filename: '湖口县竞赛实施方案.docx', content: await plan() }] });
+    const late = await receive(app, new Date(DEADLINE + 3600_000), { attachments: [{ filename: '湖口县竞赛实施方案（修改）.docx', content: await plan() }] });
+    expect(late.decision.kind).toBe('late');
+    expect(late.reply!.body_text).toContain('  · 竞赛实施方案（新版本，已替换此前报送的文件）：湖口县竞赛实施方案（修改）.docx');
+    expect(late.reply!.body_text).toContain('您单位此前已在截止时间前报送齐全部参赛材料，按时报送的记录不受本次邮件影响。');
+    expect(late.reply!.body_text).not.toContain('视为未参赛');
+    expect((await campaignStatus(app.db, app.rules)).units.find((u) => u.unit === 'hukou')).toMatchObject({ complete: true, onTime: true });
+  });
+});
+
+describe('what each reply says', () => {
+  it('missing: names a file that is none of the required items, and what is still due by when', async () => {
+    app = await testApp();
+    const r = await receive(app, new Date(DEADLINE - 86400_000), {
+      attachments: [
+        { filename: '湖口县参赛报名表.xlsx', content: await form() },
+        { filename: '工作总结.txt', content: Buffer.from('2021年上半年工会工作总结。', 'utf8') },
+      ],
+    });
+    expect(r.decision.kind).toBe('missing');
+    expect(r.reply!.body_text).toContain('已收到：\n  · 参赛报名表：湖口县参赛报名表.xlsx（2021年7月21日 23:59 收到）');
+    expect(r.reply!.body_text).toContain('仍需报送：\n  · 竞赛实施方案');
+    expect(r.reply!.body_text).toContain('以下文件已收到，但未能识别为所需材料。');
+    expect(r.reply!.body_text).toContain('  · 工作总结.txt');
+    expect(r.reply!.body_text).toContain('请于 2021年7月22日 23:59 前补齐');
+  });
+
+  it('no unit: "a person will check" only for what plausibly is a submission', async () => {
+    app = await testApp();
+    const stranger = { from: { name: '', address: 'someone@example.com' } };
+    const chat = await receive(app, new Date(DEADLINE - 86400_000), { ...stranger, subject: '你好', text: '周末一起吃饭吗？' });
+    expect(chat.decision).toMatchObject({ unit: null, kind: 'none' });
+    expect(chat.reply).toBeUndefined();
+    const asks = await receive(app, new Date(DEADLINE - 86400_000), { ...stranger, subject: '咨询', text: '请问参赛报名表在哪里下载？' });
+    expect(asks.decision).toMatchObject({ unit: null, kind: 'review' });
+    expect(asks.reply!.body_text).toContain('工作人员将尽快人工核对');
+  });
+});
