@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
-import type { OutboxRow } from '../store/tables.js';
+import type { OutboxAttachment, OutboxRow } from '../store/tables.js';
 import { crashPoint } from '../util/crash-point.js';
 import { PermanentDeliveryError, type OutgoingMail, type Transport } from './transport.js';
 
@@ -106,6 +106,10 @@ export class OutboxSender {
       messageId: row.reply_message_id,
       inReplyTo: row.in_reply_to,
       references: row.references_text,
+      ...(row.body_html ? { html: row.body_html } : {}),
+      ...(row.attachments_json ? { attachments: (JSON.parse(row.attachments_json) as OutboxAttachment[]).map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })) } : {}),
+      // A row that answers no message (the digest) is mail intake generated on its own.
+      ...(row.message_row === null ? { autoSubmitted: 'auto-generated' as const } : {}),
     };
   }
 

@@ -9,6 +9,14 @@ export interface OutgoingMail {
   messageId: string;
   inReplyTo?: string | null;
   references?: string | null;
+  /** An HTML alternative to `text` (multipart/alternative); text-only when absent. */
+  html?: string;
+  attachments?: Array<{ filename: string; content: Buffer; contentType: string }>;
+  /**
+   * RFC 3834: "auto-replied" for an answer to a message (the default), "auto-generated" for
+   * mail intake sends on its own (the digest).
+   */
+  autoSubmitted?: 'auto-replied' | 'auto-generated';
 }
 
 /** Where replies go: SMTP, or files when no server is configured. */
@@ -42,13 +50,15 @@ export function toNodemailer(mail: OutgoingMail): SendMailOptions {
     to: mail.to,
     subject: mail.subject,
     text: mail.text,
+    ...(mail.html !== undefined ? { html: mail.html } : {}),
+    ...(mail.attachments && mail.attachments.length > 0 ? { attachments: mail.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })) } : {}),
     messageId: mail.messageId,
     inReplyTo: mail.inReplyTo ?? undefined,
     references: mail.references ?? undefined,
     textEncoding: 'base64',
     headers: {
       // RFC 3834: marks the reply as automatic, so well-behaved auto-responders stay quiet.
-      'Auto-Submitted': 'auto-replied',
+      'Auto-Submitted': mail.autoSubmitted ?? 'auto-replied',
       // Exchange/Outlook honour this one instead of Auto-Submitted.
       'X-Auto-Response-Suppress': 'All',
     },

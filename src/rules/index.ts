@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { CampaignSchema, DocumentsFileSchema, UnitsFileSchema, type Campaign, type DocumentsRules, type Matching, type Unit } from './schema.js';
+import { checkDigestSchedule } from './digest-schedule.js';
 import { loadTemplates, type ReplyTemplates } from './templates.js';
 import { RulesError, YamlFile, type RuleProblem } from './yaml-file.js';
 
@@ -63,6 +64,7 @@ function checkCampaign(file: YamlFile, c: Campaign): RuleProblem[] {
   } catch {
     problems.push(file.problem(['timezone'], `unknown time zone "${c.timezone}": use an IANA name such as Asia/Shanghai`));
   }
+  problems.push(...checkDigestSchedule(file, c));
   return problems;
 }
 

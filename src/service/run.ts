@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DigestSchedule } from '../digest/schedule.js';
 import { campaignStatus } from '../report/status.js';
 import { renderStatusTable } from '../report/status-table.js';
 import { FileSource } from '../sources/files.js';
@@ -58,6 +59,9 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
 
   await cycle();
   out(renderStatusTable(await campaignStatus(app.db, app.rules), app.rules));
+  const digest = new DigestSchedule(app, { deliver: () => app.flushOutbox() });
+  await digest.catchUp();
+  digest.start();
   out(`\nWatching ${settings.inboxDir} (replies: ${settings.repliesEnabled ? (settings.smtpUrl ? 'SMTP' : settings.outboxDir) : 'off'}). Ctrl-C to stop.`);
 
   let stopWatch = () => {};
@@ -75,6 +79,7 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
   });
   timer = setInterval(() => void tick(), settings.pollMs);
   const stop = () => {
+    digest.stop();
     clearInterval(timer);
     clearTimeout(debounce);
     stopWatch();

@@ -101,6 +101,30 @@ export interface OutboxTable {
   next_attempt_at: string | null;
   created_at: string;
   sent_at: string | null;
+  /** An HTML alternative to body_text (the digest); null for text-only mail. */
+  body_html: string | null;
+  /** JSON: OutboxAttachment[]; null for none. */
+  attachments_json: string | null;
+}
+
+/** A file sent with an outbox row, stored in the row so that the mail is rebuilt exactly. */
+export interface OutboxAttachment {
+  filename: string;
+  contentType: string;
+  contentBase64: string;
+}
+
+/** One digest sent to staff: at most one per scheduled slot (`slot` is unique). */
+export interface DigestsTable {
+  id: Generated<number>;
+  /** The scheduled time as an ISO instant, or "manual:<time>" for `intake digest --send`. */
+  slot: string;
+  trigger: 'schedule' | 'manual';
+  generated_at: string;
+  /** The highest message row the digest covered; the next digest lists what came after. */
+  through_message_row: number;
+  recipients_json: string;
+  subject: string;
 }
 
 /** Sender addresses learned from people's review decisions. Removal is recorded, not deleted. */
@@ -120,6 +144,7 @@ export interface Database {
   submission_items: SubmissionItemsTable;
   outbox: OutboxTable;
   learned_addresses: LearnedAddressesTable;
+  digests: DigestsTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;
@@ -131,3 +156,4 @@ export type SubmissionItemRow = Selectable<SubmissionItemsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutbox = Insertable<OutboxTable>;
 export type LearnedAddressRow = Selectable<LearnedAddressesTable>;
+export type DigestRow = Selectable<DigestsTable>;
