@@ -54,6 +54,12 @@ function table(headers: Array<{ text: string; width?: string }>, rows: string[])
   return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;width:100%;"><tr>${head}</tr>${rows.join('')}</table>`;
 }
 
+/** `7月15日 09:30`, wrapping between the day and the time only, never inside either. */
+function timeHtml(iso: string, tz: string): string {
+  const [day, hm] = shortTime(iso, tz).split(' ');
+  return `<span style="white-space:nowrap;">${esc(day!)}</span> <span style="white-space:nowrap;">${esc(hm!)}</span>`;
+}
+
 const td = (html: string, extra = '') => `<td style="${cellStyle}${extra}">${html}</td>`;
 
 function section(title: string, body: string, note?: string): string {
@@ -94,7 +100,7 @@ function itemCell(u: DigestUnit, k: ItemKind, tz: string): string {
   if (!i) return td(`<span style="color:#b91c1c;">未收到</span>`);
   const late = i.late ? ` <span style="color:#9a3412;font-weight:bold;">逾期</span>` : '';
   const versions = i.versions > 1 ? muted(`（共 ${i.versions} 版）`) : '';
-  return td(`${esc(shortTime(i.receivedAt, tz))}${late}<br>${muted(breakable(i.filename))}${versions}`);
+  return td(`${timeHtml(i.receivedAt, tz)}${late}<br>${muted(breakable(i.filename))}${versions}`);
 }
 
 function unitTable(d: DigestData): string {
@@ -127,7 +133,7 @@ function arrivals(d: DigestData): string {
   const rows = d.arrivals.map((a) => {
     const who = a.unitName ? esc(a.unitName) : `<span style="color:#1e40af;">待确认</span><br>${muted(breakable(a.from ?? ''))}`;
     const what = `${esc(itemsText(a, d.campaign.labels))}${a.late ? ` <span style="color:#9a3412;font-weight:bold;">逾期</span>` : ''}<br>${muted(breakable(a.subject ?? '（无主题）'))}`;
-    return `<tr>${td(esc(shortTime(a.receivedAt, tz)))}${td(who)}${td(what)}${td(esc(replyText(a)))}</tr>`;
+    return `<tr>${td(timeHtml(a.receivedAt, tz))}${td(who)}${td(what)}${td(esc(replyText(a)))}</tr>`;
   });
   return table([{ text: '收到', width: '20%' }, { text: '单位', width: '26%' }, { text: '内容', width: '32%' }, { text: '回复' }], rows) + tail;
 }
@@ -192,7 +198,7 @@ function participants(d: DigestData): string {
   const tz = d.campaign.timezone;
   const list = d.participants ?? [];
   const req = d.campaign.required;
-  const rows = list.map((u, i) => `<tr>${td(String(i + 1))}${td(esc(u.name))}${req.map((k) => td(u.items[k] ? esc(shortTime(u.items[k]!.receivedAt, tz)) : '')).join('')}</tr>`);
+  const rows = list.map((u, i) => `<tr>${td(String(i + 1))}${td(esc(u.name))}${req.map((k) => td(u.items[k] ? timeHtml(u.items[k]!.receivedAt, tz) : '')).join('')}</tr>`);
   const body = list.length > 0 ? table([{ text: '序号', width: '12%' }, { text: '单位', width: '40%' }, ...req.map((k) => ({ text: `${d.campaign.labels[k]}收到` }))], rows) : `<div style="font-size:14px;color:${INK};">没有单位按时报齐材料。</div>`;
   const { late, incomplete, nothing } = notEligible(d);
   const lines: string[] = [];
