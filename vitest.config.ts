@@ -12,6 +12,7 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
           exclude: ['src/**/*.integration.test.ts', 'node_modules/**'],
+          setupFiles: ['src/testing/yield-between-tests.ts'],
           testTimeout: 30_000,
         },
       },

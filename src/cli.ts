@@ -51,10 +51,17 @@ const program = new Command('intake').description('Runs a deadline-driven call f
 withGlobals(program.command('run').description('the service: take in the inbox, answer, and keep watching')).action(async (opts: GlobalOpts) => {
   const settings = loadSettings(opts);
   const app = await openApp(settings, createLogger());
-  const handle = await runService(app, print);
-  const stop = () => handle.stop();
+  // Listening before the service starts: a stop asked for during startup is a clean stop too.
+  let handle: Awaited<ReturnType<typeof runService>> | undefined;
+  let stopAsked = false;
+  const stop = () => {
+    stopAsked = true;
+    handle?.stop();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  handle = await runService(app, print);
+  if (stopAsked) handle.stop();
   await handle.done;
   await app.close();
 });

@@ -44,6 +44,12 @@ afterAll(async () => {
   if (!process.env.DIGEST_PNG_DIR) rmSync(join(pngDir, '..'), { recursive: true, force: true });
 });
 
+interface PageDocument {
+  documentElement: { scrollWidth: number };
+  body: { innerText: string };
+  querySelectorAll(selector: string): ArrayLike<{ getBoundingClientRect(): { right: number; width: number } }> & Iterable<{ getBoundingClientRect(): { right: number; width: number } }>;
+}
+
 async function render(html: string, width: number, name: string) {
   const page = await browser.newPage();
   const requests: string[] = [];
@@ -55,6 +61,8 @@ async function render(html: string, width: number, name: string) {
   await page.setViewportSize({ width, height: 900 });
   await page.setContent(html, { waitUntil: 'load' });
   const metrics = await page.evaluate(() => {
+    // The page's DOM (this project's type library is Node's, not the browser's).
+    const document = (globalThis as unknown as { document: PageDocument }).document;
     const widest = Math.max(...[...document.querySelectorAll('table, td, div, span')].map((e) => e.getBoundingClientRect().right));
     return { scrollWidth: document.documentElement.scrollWidth, widest, text: document.body.innerText, card: document.querySelectorAll('body > table > tbody > tr > td > table')[0]!.getBoundingClientRect().width };
   });

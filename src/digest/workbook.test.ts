@@ -84,7 +84,7 @@ describe('the consolidated workbook', () => {
   it('every sheet: header frozen, filter on every column, widths set', async () => {
     const wb = await load(closed.workbook.content);
     for (const ws of wb.worksheets) {
-      expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+      expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 1, xSplit: 3 });
       const columns = ws.getRow(1).cellCount;
       expect(ws.autoFilter).toBeDefined();
       const filter = String(ws.autoFilter);
