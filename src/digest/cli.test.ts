@@ -6,10 +6,13 @@ import { copyRules, FIXTURE_MAIL, tempDir } from '../testing/app.js';
 import { runCli, startCli } from '../testing/cli.js';
 import { formatLocalTime } from '../util/time.js';
 
+// Each command is a fresh Node process compiling TypeScript: slow on a loaded machine.
+const SLOW = { timeout: 300_000 };
+
 const digestFiles = (data: string) => (existsSync(join(data, 'outbox')) ? readdirSync(join(data, 'outbox')).filter((f) => f.startsWith('intake.digest.')) : []);
 
 describe('intake digest and intake export', () => {
-  it('render without sending, send now, and write the workbook', async () => {
+  it('render without sending, send now, and write the workbook', SLOW, async () => {
     const data = tempDir();
     expect(runCli(['ingest', FIXTURE_MAIL, '--data', data]).status).toBe(0);
 
@@ -44,7 +47,7 @@ describe('intake digest and intake export', () => {
     expect(eml).toMatch(/^Auto-Submitted: auto-generated/m);
   });
 
-  it('--send with no recipients says what to fix', () => {
+  it('--send with no recipients says what to fix', SLOW, () => {
     const rules = copyRules();
     const p = join(rules, 'campaign.yaml');
     writeFileSync(p, readFileSync(p, 'utf8').replace('  digest_recipients:\n    - jjszjjb@sina.com\n', '  digest_recipients: []\n'));
@@ -55,7 +58,7 @@ describe('intake digest and intake export', () => {
 });
 
 describe('the digest inside intake run', () => {
-  it('a slot passed today while stopped is sent on start, and not again on the next start', async () => {
+  it('a slot passed today while stopped is sent on start, and not again on the next start', SLOW, async () => {
     // A campaign open today whose digest time (00:00 China time) has always passed already.
     const now = new Date();
     const day = (offset: number) => formatLocalTime(new Date(now.getTime() + offset * 86_400_000), 'Asia/Shanghai').slice(0, 10);

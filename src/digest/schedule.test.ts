@@ -133,7 +133,7 @@ describe('digest schedule', () => {
     s.stop();
   });
 
-  it('node-cron fires inside the window: each tick is its own slot, sent once', async () => {
+  it('node-cron fires inside the window: each tick is its own slot, sent once', { timeout: 180_000 }, async () => {
     // A campaign open now, with a digest every second.
     const now = new Date();
     const day = (offset: number) => formatLocalTime(new Date(now.getTime() + offset * 86_400_000), 'Asia/Shanghai').slice(0, 10);
@@ -147,7 +147,7 @@ describe('digest schedule', () => {
     const s = new DigestSchedule(a, { deliver: () => a.flushOutbox() });
     s.start();
     try {
-      for (let i = 0; i < 300 && digestFiles(a).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 1200 && digestFiles(a).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
     } finally {
       s.stop();
     }
