@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.js';
 import { OutboxSender } from '../outbox/sender.js';
@@ -6,6 +8,7 @@ import { FileSource } from '../sources/files.js';
 import { ingestFrom } from '../service/ingest.js';
 import { FIXTURE_MAIL, testApp, type TestApp } from '../testing/app.js';
 import { registrationXlsx } from '../testing/documents.js';
+import { chinaTime as china, demoCampaign } from '../testing/demo-campaign.js';
 import { buildMail } from '../testing/mail.js';
 import { daysUntil, gatherDigest, readForm, type DigestInputs } from './data.js';
 import { noMailboxHealth, paperCopiesFromRules, type MailboxHealthSource, type PaperCopySource } from './inputs.js';
@@ -17,7 +20,6 @@ afterEach(async () => {
   app = undefined;
 });
 
-const china = (s: string) => new Date(`${s}+08:00`);
 const inputs = (a: TestApp, now: Date, extra: Partial<DigestInputs> = {}): DigestInputs => ({
   now,
   paper: paperCopiesFromRules(a.rules),
@@ -26,12 +28,6 @@ const inputs = (a: TestApp, now: Date, extra: Partial<DigestInputs> = {}): Diges
   ...extra,
 });
 
-async function demoCampaign(): Promise<TestApp> {
-  const a = await testApp();
-  await ingestFrom(a, new FileSource([FIXTURE_MAIL]));
-  await a.flushOutbox();
-  return a;
-}
 
 /** The counts, computed from the tables directly rather than through campaignStatus. */
 async function countsFromTables(a: TestApp) {
@@ -116,6 +112,10 @@ describe('the digest of the demo campaign', () => {
       attachments: [{ filename: '武宁县参赛报名表.xlsx', content: await registrationXlsx({ rows: [{ unit: '武宁县总工会', project: '职工技能竞赛', participants: '40', contact: '李华', phone: '0792-0000001' }] }) }],
     });
     await app.pipeline.process({ source: 'test:wuning', raw, receivedAt: china('2021-07-20T11:00:05'), receivedBasis: 'received-header' });
+    // The digest went to the watched mailbox too, and comes back in: it is our own mail.
+    const digestEml = readdirSync(join(app.dataDir, 'outbox')).find((f) => f.startsWith('intake.digest.'))!;
+    const back = await app.pipeline.process({ source: 'test:own-digest', raw: readFileSync(join(app.dataDir, 'outbox', digestEml)), receivedAt: china('2021-07-20T08:30:10'), receivedBasis: 'received-header' });
+    expect(back).toMatchObject({ status: 'decided', decision: { kind: 'none' } });
 
     const d = await gatherDigest(app.db, app.rules, inputs(app, china('2021-07-21T08:30:00')));
     expect(d.since.previousDigestAt).toBe('2021-07-20T00:30:00.000Z');

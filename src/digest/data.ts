@@ -177,7 +177,9 @@ export async function gatherDigest(db: Db, rules: Rules, inputs: DigestInputs): 
   });
 
   const since = await sinceLastDigest(db);
-  const arrivalsAll = await arrivalsAfter(db, since.afterMessage, c.required, unitName);
+  // Our own mail (the digest itself, when staff.digest_recipients includes the watched mailbox)
+  // is neither listed nor counted.
+  const arrivalsAll = (await arrivalsAfter(db, since.afterMessage, c.required, unitName)).filter((a) => a.arrival.from?.toLowerCase() !== c.mailbox.toLowerCase());
   const machineIds = new Set(arrivalsAll.filter((a) => a.machine).map((a) => a.arrival.message));
   const queue = await reviewQueue(db);
   const delivery = await deliveryProblems(db, rules, inputs.readRaw, since.afterMessage);

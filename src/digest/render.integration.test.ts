@@ -2,9 +2,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileSource } from '../sources/files.js';
-import { ingestFrom } from '../service/ingest.js';
-import { FIXTURE_MAIL, tempDir, testApp, type TestApp } from '../testing/app.js';
+import { tempDir, type TestApp } from '../testing/app.js';
+import { chinaTime as china, demoCampaign } from '../testing/demo-campaign.js';
 import { renderDigest, type RenderedDigest } from './send.js';
 
 /**
@@ -19,14 +18,11 @@ let profile: string;
 let open: RenderedDigest;
 let closed: RenderedDigest;
 const pngDir = process.env.DIGEST_PNG_DIR ?? join(tempDir('intake-digest-png-'), 'png');
-const china = (s: string) => new Date(`${s}+08:00`);
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install the Debian packages "chromium fonts-noto-cjk" (.ci/run does), or set CHROMIUM_PATH`);
   mkdirSync(pngDir, { recursive: true });
-  app = await testApp();
-  await ingestFrom(app, new FileSource([FIXTURE_MAIL]));
-  await app.flushOutbox();
+  app = await demoCampaign();
   open = await renderDigest(app, china('2021-07-20T08:30:00'));
   closed = await renderDigest(app, china('2021-07-25T08:30:00'));
   profile = tempDir('intake-chromium-');

@@ -1,19 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileSource } from '../sources/files.js';
-import { ingestFrom } from '../service/ingest.js';
-import { FIXTURE_MAIL, testApp, type TestApp } from '../testing/app.js';
+import type { TestApp } from '../testing/app.js';
+import { chinaTime as china, demoCampaign } from '../testing/demo-campaign.js';
 import type { DigestData } from './data.js';
 import { renderDigest, type RenderedDigest } from './send.js';
 
 let app: TestApp;
 let open: RenderedDigest;
 let closed: RenderedDigest;
-const china = (s: string) => new Date(`${s}+08:00`);
 
 beforeAll(async () => {
-  app = await testApp();
-  await ingestFrom(app, new FileSource([FIXTURE_MAIL]));
-  await app.flushOutbox();
+  app = await demoCampaign();
   open = await renderDigest(app, china('2021-07-20T08:30:00'));
   closed = await renderDigest(app, china('2021-07-25T08:30:00'));
 });

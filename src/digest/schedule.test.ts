@@ -4,9 +4,8 @@ import ExcelJS from 'exceljs';
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadRules, RulesError, formatProblem } from '../rules/index.js';
-import { FileSource } from '../sources/files.js';
-import { ingestFrom } from '../service/ingest.js';
-import { copyRules, FIXTURE_MAIL, testApp, type TestApp } from '../testing/app.js';
+import { copyRules, type TestApp } from '../testing/app.js';
+import { chinaTime as china, demoCampaign } from '../testing/demo-campaign.js';
 import { formatLocalTime } from '../util/time.js';
 import { DigestSchedule } from './schedule.js';
 import { queueDigest } from './send.js';
@@ -17,7 +16,6 @@ afterEach(async () => {
   apps = [];
 });
 
-const china = (s: string) => new Date(`${s}+08:00`);
 const digestFiles = (a: TestApp) => readdirSync(join(a.dataDir, 'outbox')).filter((f) => f.startsWith('intake.digest.'));
 
 function editCampaign(rulesDir: string, edit: (text: string) => string): string {
@@ -26,11 +24,9 @@ function editCampaign(rulesDir: string, edit: (text: string) => string): string 
   return rulesDir;
 }
 
-async function demo(opts: { rulesDir?: string; dataDir?: string } = {}): Promise<TestApp> {
-  const a = await testApp(opts);
+async function demo(opts: { rulesDir?: string } = {}): Promise<TestApp> {
+  const a = await demoCampaign(opts);
   apps.push(a);
-  await ingestFrom(a, new FileSource([FIXTURE_MAIL]));
-  await a.flushOutbox();
   return a;
 }
 
