@@ -2,10 +2,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyRules, fixtureMail, tempDir } from './testing/app.js';
-import { runCliAsync } from './testing/cli.js';
+import { runCli } from './testing/cli.js';
 
 // Not blocking this worker while the CLI runs: vitest's worker must keep answering its runner.
-const runCli = runCliAsync;
 import { addDays, localDay } from './util/time.js';
 
 const emlFiles = (data: string) => readdirSync(join(data, 'outbox')).filter((f) => f.endsWith('.eml'));

@@ -2,10 +2,9 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyRules, FIXTURE_MAIL, fixtureMail, tempDir } from './testing/app.js';
-import { runCliAsync, startCli } from './testing/cli.js';
+import { runCli, startCli } from './testing/cli.js';
 
 // Async: a synchronous spawn blocks this worker, and on a loaded machine vitest's runner gives up on it.
-const runCli = runCliAsync;
 
 /** Each CLI run starts Node and tsx: seconds each on a loaded machine. */
 const SLOW = 240_000;

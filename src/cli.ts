@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadSettings, SettingsError } from './config/env.js';
 import { createLogger } from './log.js';
@@ -21,6 +22,7 @@ import { outboxEntries, PROBLEM_STATUSES, renderOutboxTable, resolveOutbox } fro
 import { paperHistory, PaperDateError, recordPaper, undoPaper } from './paper/paper.js';
 import { dueOccasion, manualOccasion, nextOccasion, queueReminders, type ReminderRun } from './reminders/reminders.js';
 import { OUTBOX_STATUSES, type OutboxStatus } from './store/tables.js';
+import { queueDigest, renderDigest } from './digest/send.js';
 
 const print = (s: string) => process.stdout.write(s + '\n');
 
@@ -56,10 +58,17 @@ const program = new Command('intake').description('Runs a deadline-driven call f
 withGlobals(program.command('run').description('the service: take in the inbox, answer, and keep watching').addOption(dryRunOption())).action(async (opts: GlobalOpts) => {
   const settings = loadSettings(opts);
   const app = await openApp(settings, createLogger());
-  const handle = await runService(app, print);
-  const stop = () => handle.stop();
+  // Listening before the service starts: a stop asked for during startup is a clean stop too.
+  let handle: Awaited<ReturnType<typeof runService>> | undefined;
+  let stopAsked = false;
+  const stop = () => {
+    stopAsked = true;
+    handle?.stop();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  handle = await runService(app, print);
+  if (stopAsked) handle.stop();
   await handle.done;
   await app.close();
 });
@@ -320,6 +329,47 @@ Every unit is complete.` : `${renderTable(['unit', 'name', 'address', 'from', 'm
 
 ${head}${dryRun ? ' Nothing was written or sent.' : ''}`;
 }
+
+
+withGlobals(
+  program
+    .command('digest')
+    .description('the staff digest now: print its text, write its HTML (--out), or send it (--send)')
+    .option('--out <file.html>', 'write the HTML digest to this file; sends nothing')
+    .option('--send', 'send it now to campaign.yaml staff.digest_recipients, with the workbook'),
+).action(async (opts: GlobalOpts & { out?: string; send?: boolean }) => {
+  await withApp(opts, async (app) => {
+    const now = new Date();
+    if (opts.send) {
+      if (app.rules.campaign.staff.digest_recipients.length === 0) throw new UsageError('campaign.yaml staff.digest_recipients is empty: list who receives the digest');
+      const queued = await queueDigest(app, { slot: `manual:${now.toISOString()}`, trigger: 'manual', now });
+      if (!queued) throw new Error('a digest was recorded at this very time already; run the command again');
+      await app.flushOutbox();
+      const rows = await app.db.selectFrom('outbox').select(['to_address', 'status', 'last_error']).where('id', 'in', queued.outbox).execute();
+      for (const r of rows) print(`digest #${queued.digest} to ${r.to_address}: ${r.status}${r.last_error ? ` (${r.last_error})` : ''}`);
+      if (rows.some((r) => r.status === 'failed')) process.exitCode = 1;
+      if (opts.out) writeFileSync(opts.out, queued.rendered.html);
+      return;
+    }
+    const rendered = await renderDigest(app, now);
+    if (opts.out) {
+      writeFileSync(opts.out, rendered.html);
+      print(`wrote ${opts.out}: ${rendered.subject}`);
+    } else {
+      print(`${rendered.subject}\n\n${rendered.text}`);
+    }
+  }, { readOnly: !opts.send });
+});
+
+withGlobals(program.command('export').description('write the consolidated workbook: status per unit, every registration row, final participants after the deadline').argument('<file.xlsx>'))
+  .action(async (file: string, opts: GlobalOpts) => {
+    await withApp(opts, async (app) => {
+      const rendered = await renderDigest(app, new Date());
+      writeFileSync(file, rendered.workbook.content);
+      const d = rendered.data;
+      print(`wrote ${file}: ${d.units.length} units, ${d.registrations.length} registration row(s)${d.participants ? `, ${d.participants.length} final participant(s)` : ''}`);
+    }, { readOnly: true });
+  });
 
 const rules = program.command('rules').description('check, test and apply the rules folder');
 withGlobals(rules.command('check').description('validate rules/; errors name the file, line and fix')).action((opts: GlobalOpts) => {

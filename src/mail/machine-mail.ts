@@ -1,6 +1,8 @@
 import type { ParsedMessage } from './parse.js';
 import { firstHeader, type RawHeader } from './raw-headers.js';
 
+const BOUNCE_SUBJECT = /^(系统退信|退信|Undeliver(able|ed)|Delivery Status Notification|Mail delivery failed|Returned mail)/i;
+
 /**
  * Why a message must not be answered, or null when a person wrote it. Answering machines makes
  * loops (auto-reply to auto-reply) and mail storms, so every known marker counts.
@@ -29,8 +31,20 @@ export function machineMailReason(msg: ParsedMessage, raw: RawHeader[], ownAddre
   if (ownAddresses.some((a) => a.toLowerCase() === from)) return `our own mail (${from})`;
   // Chinese webmail auto-replies and bounces often carry no header at all, only the subject.
   const subject = msg.subject;
-  if (/^(自动回复|自动答复|Auto(matic)? ?Reply|Out of (the )?Office|休假自动回复)/i.test(subject) || /^(系统退信|退信|Undeliver(able|ed)|Delivery Status Notification|Mail delivery failed|Returned mail)/i.test(subject)) {
+  if (/^(自动回复|自动答复|Auto(matic)? ?Reply|Out of (the )?Office|休假自动回复)/i.test(subject) || BOUNCE_SUBJECT.test(subject)) {
     return `auto-reply or bounce (subject "${subject.slice(0, 40)}")`;
   }
   return null;
+}
+
+/**
+ * Whether a reason machineMailReason gave (stored as the message's reply reason) says the message
+ * is a delivery report: a bounce of mail we sent, which staff must see.
+ */
+export function isBounceReason(reason: string | null): boolean {
+  if (!reason) return false;
+  if (reason.startsWith('bounce (')) return true;
+  if (/^machine sender \((mailer-daemon|postmaster)@/i.test(reason)) return true;
+  const subject = /^auto-reply or bounce \(subject "(.*)"\)$/s.exec(reason)?.[1];
+  return subject !== undefined && BOUNCE_SUBJECT.test(subject);
 }

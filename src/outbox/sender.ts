@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { RetrySettings } from '../config/env.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
-import type { OutboxErrorClass, OutboxRow, OutboxTable } from '../store/tables.js';
+import type { OutboxAttachment, OutboxErrorClass, OutboxRow, OutboxTable } from '../store/tables.js';
 import { crashPoint } from '../util/crash-point.js';
 import type { SentFolderCheck } from './sent-check.js';
 import { DeliveryError, type FailureClass, type OutgoingMail, type Transport } from './transport.js';
@@ -318,7 +318,10 @@ export class OutboxSender {
       messageId: row.reply_message_id,
       inReplyTo: row.in_reply_to,
       references: row.references_text,
-      autoSubmitted: row.kind === 'reminder' ? 'auto-generated' : 'auto-replied',
+      // RFC 3834: a reminder or the digest answers no message; mail intake generates on its own.
+      autoSubmitted: row.kind === 'reminder' || row.message_row === null ? 'auto-generated' : 'auto-replied',
+      ...(row.body_html ? { html: row.body_html } : {}),
+      ...(row.attachments_json ? { attachments: (JSON.parse(row.attachments_json) as OutboxAttachment[]).map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })) } : {}),
     };
   }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixtureMail, tempDir } from '../testing/app.js';
-import { runCliAsync } from '../testing/cli.js';
+import { runCli } from '../testing/cli.js';
 import { DovecotMailbox } from '../testing/dovecot-mailbox.js';
 import { TestSmtpServer } from '../testing/smtp.js';
 
@@ -31,7 +31,7 @@ const files = [fixtureMail('01-xunyang-complete.eml'), fixtureMail('03-xiushui-f
 const env = (smtp: TestSmtpServer, extra: NodeJS.ProcessEnv = {}) => smtp.env({ SENT_IMAP_URL: mailbox.url(), SENT_FOLDER_DELAY_SECONDS: '0', ...extra });
 
 async function outbox(smtp: TestSmtpServer, data: string): Promise<Array<{ id: number; status: string; replyMessageId: string; serverResponse: string | null; lastError: string | null }>> {
-  const r = await runCliAsync(['outbox', '--json', '--data', data], env(smtp));
+  const r = await runCli(['outbox', '--json', '--data', data], env(smtp));
   expect(r.stderr).toBe('');
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
 }
@@ -39,9 +39,9 @@ async function outbox(smtp: TestSmtpServer, data: string): Promise<Array<{ id: n
 describe('a crash mid-delivery, settled by the Sent folder over IMAP', () => {
   it.each(['reply-handed-over', 'reply-sent'])('at %s: after restart each reply is delivered exactly once', async (point) => {
     const data = tempDir();
-    const crashed = await runCliAsync(['ingest', ...files, '--data', data], env(filing, { INTAKE_CRASH_AT: point }));
+    const crashed = await runCli(['ingest', ...files, '--data', data], env(filing, { INTAKE_CRASH_AT: point }));
     expect(crashed.signal).toBe('SIGKILL');
-    const again = await runCliAsync(['ingest', ...files, '--data', data], env(filing));
+    const again = await runCli(['ingest', ...files, '--data', data], env(filing));
     // Warnings (a reply held until the folder is asked) are expected; errors are not.
     expect(again.stderr.split('\n').filter((l) => l.startsWith('{') && JSON.parse(l).level >= 50)).toEqual([]);
     const rows = await outbox(filing, data);
@@ -54,10 +54,10 @@ describe('a crash mid-delivery, settled by the Sent folder over IMAP', () => {
 
   it('a server that files no copies proves nothing: the cut-off reply stays held, never sent twice', async () => {
     const data = tempDir();
-    const crashed = await runCliAsync(['ingest', ...files, '--data', data], env(notFiling, { INTAKE_CRASH_AT: 'reply-sent' }));
+    const crashed = await runCli(['ingest', ...files, '--data', data], env(notFiling, { INTAKE_CRASH_AT: 'reply-sent' }));
     expect(crashed.signal).toBe('SIGKILL');
-    await runCliAsync(['ingest', ...files, '--data', data], env(notFiling));
-    await runCliAsync(['ingest', ...files, '--data', data], env(notFiling));
+    await runCli(['ingest', ...files, '--data', data], env(notFiling));
+    await runCli(['ingest', ...files, '--data', data], env(notFiling));
     const [first, second] = await outbox(notFiling, data);
     expect(first).toMatchObject({ status: 'held' });
     expect(second).toMatchObject({ status: 'sent' });

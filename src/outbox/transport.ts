@@ -10,8 +10,11 @@ export interface OutgoingMail {
   messageId: string;
   inReplyTo?: string | null;
   references?: string | null;
-  /** RFC 3834: "auto-replied" answers a message; "auto-generated" (a reminder) answers none. */
+  /** RFC 3834: "auto-replied" answers a message; "auto-generated" (a reminder, the digest) answers none. */
   autoSubmitted: 'auto-replied' | 'auto-generated';
+  /** An HTML alternative to `text` (multipart/alternative); text-only when absent. */
+  html?: string;
+  attachments?: Array<{ filename: string; content: Buffer; contentType: string }>;
 }
 
 export interface Delivery {
@@ -75,6 +78,8 @@ export function toNodemailer(mail: OutgoingMail): SendMailOptions {
     to: mail.to,
     subject: mail.subject,
     text: mail.text,
+    ...(mail.html !== undefined ? { html: mail.html } : {}),
+    ...(mail.attachments && mail.attachments.length > 0 ? { attachments: mail.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })) } : {}),
     messageId: mail.messageId,
     inReplyTo: mail.inReplyTo ?? undefined,
     references: mail.references ?? undefined,

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { CampaignSchema, DocumentsFileSchema, UnitsFileSchema, type Campaign, type DocumentsRules, type Matching, type Unit } from './schema.js';
+import { checkDigestSchedule } from './digest-schedule.js';
 import { loadTemplates, type ReplyTemplates } from './templates.js';
 import { RulesError, YamlFile, type RuleProblem } from './yaml-file.js';
 import { addDays, localDay, zonedInstant } from '../util/time.js';
@@ -100,6 +101,7 @@ function checkCampaign(file: YamlFile, c: Campaign): RuleProblem[] {
     if (seen.has(at)) problems.push(file.problem(['reminders', 'times', i], 'the same reminder time is listed twice: remove one'));
     seen.add(at);
   });
+  problems.push(...checkDigestSchedule(file, c));
   return problems;
 }
 

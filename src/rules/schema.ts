@@ -9,6 +9,9 @@ const isoWithOffset = z.iso.datetime({ offset: true, message: 'must be an ISO ti
 const email = z.email({ message: 'must be an email address, e.g. someone@example.com' });
 const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
 
+/** 08:30 every day, read in the campaign's timezone (China time for the shipped rules). */
+export const DIGEST_DEFAULTS = { cron: '30 8 * * *', until_days_after_deadline: 3 };
+
 export const CampaignSchema = z.strictObject({
   title: nonEmpty,
   mailbox: email,
@@ -32,6 +35,16 @@ export const CampaignSchema = z.strictObject({
       digest_recipients: z.array(email).default([]),
     })
     .default({ digest_recipients: [] }),
+  /** When the daily digest goes to staff.digest_recipients (node-cron syntax, checked in rules check). */
+  digest: z
+    .strictObject({
+      cron: nonEmpty.default(DIGEST_DEFAULTS.cron),
+      /** The zone the cron expression is read in; the campaign's timezone when absent. */
+      timezone: z.string().optional(),
+      /** The digest runs every day from the opening until this many days after the deadline. */
+      until_days_after_deadline: z.number().int().min(0).default(DIGEST_DEFAULTS.until_days_after_deadline),
+    })
+    .default(DIGEST_DEFAULTS),
   replies: z
     .strictObject({
       from_name: nonEmpty.optional(),

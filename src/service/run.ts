@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DigestSchedule } from '../digest/schedule.js';
 import { campaignStatus } from '../report/status.js';
 import { renderStatusTable } from '../report/status-table.js';
 import { remindDue } from '../reminders/reminders.js';
@@ -60,6 +61,9 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
 
   await cycle();
   out(renderStatusTable(await campaignStatus(app.db, app.rules), app.rules));
+  const digest = new DigestSchedule(app, { deliver: () => app.flushOutbox() });
+  await digest.catchUp();
+  digest.start();
   out(`\nWatching ${settings.inboxDir} (replies: ${settings.repliesEnabled ? (settings.smtp ? settings.smtp.display : settings.outboxDir) : (settings.repliesOffReason ?? 'off')}). Ctrl-C to stop.`);
   const reminders = startReminderSchedule(app.rules, async (now) => {
     const r = await remindDue(app.db, app.rules, now);
@@ -82,6 +86,7 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
   });
   timer = setInterval(() => void tick(), settings.pollMs);
   const stop = () => {
+    digest.stop();
     clearInterval(timer);
     clearTimeout(debounce);
     stopWatch();

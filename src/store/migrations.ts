@@ -129,6 +129,21 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.createIndex('paper_copies_unit').on('paper_copies').column('unit_id').execute();
       },
     },
+    '0005_digest': {
+      async up(db) {
+        // The outbox carries any mail, not only text replies: the digest is HTML with a workbook.
+        await db.schema.alterTable('outbox').addColumn('body_html', 'text').execute();
+        await db.schema.alterTable('outbox').addColumn('attachments_json', 'text').execute();
+        await idColumn(db, 'digests')
+          .addColumn('slot', 'text', (c) => c.notNull().unique())
+          .addColumn('trigger', 'text', (c) => c.notNull())
+          .addColumn('generated_at', 'text', (c) => c.notNull())
+          .addColumn('through_message_row', 'integer', (c) => c.notNull())
+          .addColumn('recipients_json', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
     '0006_review': {
       async up(db) {
         await db.schema.alterTable('messages').addColumn('assigned_unit', 'text').execute();

@@ -125,6 +125,30 @@ export interface OutboxTable {
   expires_at: string | null;
   /** The server's answer when it accepted the reply (e.g. "250 2.0.0 Ok: queued as 4GTx1"). */
   server_response: string | null;
+  /** An HTML alternative to body_text (the digest); null for text-only mail. */
+  body_html: string | null;
+  /** JSON: OutboxAttachment[]; null for none. */
+  attachments_json: string | null;
+}
+
+/** A file sent with an outbox row, stored in the row so that the mail is rebuilt exactly. */
+export interface OutboxAttachment {
+  filename: string;
+  contentType: string;
+  contentBase64: string;
+}
+
+/** One digest sent to staff: at most one per scheduled slot (`slot` is unique). */
+export interface DigestsTable {
+  id: Generated<number>;
+  /** The scheduled time as an ISO instant, or "manual:<time>" for `intake digest --send`. */
+  slot: string;
+  trigger: 'schedule' | 'manual';
+  generated_at: string;
+  /** The highest message row the digest covered; the next digest lists what came after. */
+  through_message_row: number;
+  recipients_json: string;
+  subject: string;
 }
 
 /** Sender addresses learned from people's review decisions. Removal is recorded, not deleted. */
@@ -158,6 +182,7 @@ export interface Database {
   outbox: OutboxTable;
   learned_addresses: LearnedAddressesTable;
   paper_copies: PaperCopiesTable;
+  digests: DigestsTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;
@@ -170,3 +195,4 @@ export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutbox = Insertable<OutboxTable>;
 export type LearnedAddressRow = Selectable<LearnedAddressesTable>;
 export type PaperCopyRow = Selectable<PaperCopiesTable>;
+export type DigestRow = Selectable<DigestsTable>;
