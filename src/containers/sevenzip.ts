@@ -110,7 +110,15 @@ export function parseListing(output: string): ListedEntry[] {
   return entries;
 }
 
-function failure(output: string, what: string): UnreadableError {
+/** 7-Zip's AES coder id (06 F1 07 01): in a 7z header it means the archive or its names are encrypted. */
+const SEVEN_ZIP_AES = Buffer.from([0x06, 0xf1, 0x07, 0x01]);
+
+function failure(output: string, what: string, content?: Buffer): UnreadableError {
+  // 7-Zip in WebAssembly sometimes ends with a bare C++ exception instead of its message when
+  // a password is wrong; the header still names the AES coder.
+  if (content && content.subarray(0, 6).equals(Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])) && content.subarray(Math.max(0, content.length - 4096)).includes(SEVEN_ZIP_AES)) {
+    return new UnreadableError('encrypted', `${what}已加密（设有密码），无法读取`, lastLines(output));
+  }
   if (/wrong password|encrypted/i.test(output)) return new UnreadableError('encrypted', `${what}已加密（设有密码），无法读取`, lastLines(output));
   if (/not enough space|disk full/i.test(output)) return new UnreadableError('expanded-limit', `${what}解压后超过大小上限，未解压`, lastLines(output));
   if (/unsupported method|unsupported feature/i.test(output)) return new UnreadableError('unsupported-archive', `${what}使用了不支持的压缩方式`, lastLines(output));
@@ -147,7 +155,7 @@ export async function readSevenZip(content: Buffer, format: 'rar' | '7z' | 'tar'
   FS.writeFile(archive, format === 'rar' ? normaliseRar4Names(content, decodeUnlabelled) : content);
 
   const listing = run(['l', '-slt', '-bd', '-sccUTF-8', NO_PASSWORD, archive]);
-  if (listing.code !== 0 && !/\n----------\n/.test(listing.output)) throw failure(listing.output, what);
+  if (listing.code !== 0 && !/\n----------\n/.test(listing.output)) throw failure(listing.output, what, content);
   const listed = parseListing(listing.output).filter((e) => !e.folder);
   if (listed.length > limits.max_archive_entries) {
     throw new UnreadableError('too-many-entries', `压缩包内文件过多（${listed.length} 个，上限 ${limits.max_archive_entries} 个），未打开`);
@@ -233,7 +241,7 @@ export async function readSevenZip(content: Buffer, format: 'rar' | '7z' | 'tar'
     return out;
   }
   if (extraction.code !== 0) {
-    const err = failure(extraction.output, what);
+    const err = failure(extraction.output, what, content);
     // Entries 7-Zip could not write are named in the listing but missing from the output.
     const missing = listed.filter((e) => !seen.has(safeEntryName(e.path)) && !JUNK_ENTRY.test(e.path));
     if (missing.length === 0 && out.length === 0) throw err;
