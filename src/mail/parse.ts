@@ -161,7 +161,21 @@ function runParser(raw: Buffer, maxAttachmentBytes: number): Promise<RawParse> {
     const { input, output } = repairStream({ headers: 0, bodies: 0 }, declaredCharset(raw));
     output.on('error', (err: Error) => fail(err));
     output.pipe(parser);
-    input.end(raw);
+    // Fed in slices with back-pressure: one huge write would have every stage buffer it at once.
+    const SLICE = 256 * 1024;
+    let offset = 0;
+    const pump = (): void => {
+      while (offset < raw.length) {
+        const slice = raw.subarray(offset, offset + SLICE);
+        offset += SLICE;
+        if (!input.write(slice)) {
+          input.once('drain', pump);
+          return;
+        }
+      }
+      input.end();
+    };
+    pump();
   });
 }
 
