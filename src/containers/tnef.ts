@@ -158,7 +158,7 @@ export function readTnef(content: Buffer, budget: ExpansionBudget): ArchiveEntry
     const embedded = a.embedded !== undefined;
     const name = safeEntryName(a.longName || a.shortName || a.title || a.displayName || '') || (embedded ? `附件邮件${i + 1}.dat` : `附件${i + 1}`);
     budget.countFile();
-    const bytes = a.data ?? a.embedded!;
+    const bytes = a.embedded ?? a.data!;
     try {
       budget.take(bytes.length);
       out.push({ name: embedded && !/\.dat$/i.test(name) ? `${name}.dat` : name, content: bytes });
