@@ -90,10 +90,19 @@ export function findCloudLinks(text: string, html = ''): string[] {
     found.set(key, code ? `${clean} 提取码：${code[1]}` : clean);
   };
   for (const source of sources) {
-    for (const re of PROVIDER_LINKS) for (const m of source.matchAll(re)) add(source, m.index, m[0]);
+    // Several shapes can match one link with different extents: keep the longest at each place.
+    const candidates: Array<{ index: number; url: string }> = [];
+    for (const re of PROVIDER_LINKS) for (const m of source.matchAll(re)) candidates.push({ index: m.index, url: m[0] });
     for (const m of source.matchAll(ANY_URL)) {
       const around = source.slice(Math.max(0, m.index - 120), m.index + m[0].length + 60);
-      if (CONTEXT_WORDS.test(around)) add(source, m.index, m[0]);
+      if (CONTEXT_WORDS.test(around)) candidates.push({ index: m.index, url: m[0] });
+    }
+    candidates.sort((a, b) => a.index - b.index || b.url.length - a.url.length);
+    let end = -1;
+    for (const c of candidates) {
+      if (c.index < end) continue;
+      end = c.index + c.url.length;
+      add(source, c.index, c.url);
     }
   }
   return [...found.values()];
