@@ -65,15 +65,20 @@ async function openModule(): Promise<{ mod: SevenZipModule; run(args: string[]):
     run(args: string[]): Run {
       out = [];
       exitCode = 0;
+      // Emscripten's exit sets process.exitCode to 7-Zip's status: it must never decide ours.
+      const processExitCode = process.exitCode;
       try {
         const r = (mod.callMain as unknown as (a: string[]) => unknown)(args);
         if (typeof r === 'number') exitCode = r;
       } catch (err) {
-        if (!(err instanceof Quit)) {
+        const status = (err as { name?: string; status?: number })?.name === 'ExitStatus' ? (err as { status: number }).status : null;
+        if (status !== null) exitCode = status;
+        else if (!(err instanceof Quit)) {
           out.push(String((err as Error)?.message ?? err));
           exitCode = exitCode || 255;
         }
       }
+      process.exitCode = processExitCode;
       const output = out.join('\n');
       // The wasm build does not always report its exit status; its summary line always does.
       if (exitCode === 0 && /^(?:ERROR: |Errors: [1-9]|Sub items Errors: [1-9])/m.test(output)) exitCode = 2;

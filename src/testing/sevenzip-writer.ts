@@ -25,12 +25,15 @@ export async function sevenZipArchive(files: NamedContent[], type: '7z' | 'tar.g
     FS.utime(`/src/${f.name}`, 1626307200000, 1626307200000);
   }
   FS.chdir('/src');
+  const processExitCode = process.exitCode;
   const names = [...new Set(files.map((f) => f.name.split('/')[0]!))];
   if (type === '7z') {
     mod.callMain(['a', '-bd', '-t7z', ...(password ? [`-p${password}`, '-mhe=on'] : []), '/out.7z', ...names]);
+    process.exitCode = processExitCode;
     return Buffer.from(FS.readFile('/out.7z'));
   }
   mod.callMain(['a', '-bd', '-ttar', `/${tarName}`, ...names]);
   mod.callMain(['a', '-bd', '-tgzip', '/out.tar.gz', `/${tarName}`]);
+  process.exitCode = processExitCode;
   return Buffer.from(FS.readFile('/out.tar.gz'));
 }
