@@ -6,15 +6,16 @@ import { runCli, startCli } from './testing/cli.js';
 
 const outboxFiles = (data: string) => readdirSync(join(data, 'outbox')).filter((f) => f.endsWith('.eml'));
 
-describe('intake CLI', () => {
-  it('ingest, messages --json, status --json', () => {
+// Each test runs the real CLI several times (a few seconds each on a loaded 2-core machine).
+describe('intake CLI', { timeout: 120_000 }, () => {
+  it('ingest, messages --json, status --json', async () => {
     const data = tempDir();
-    const ingest = runCli(['ingest', FIXTURE_MAIL, '--data', data]);
+    const ingest = await runCli(['ingest', FIXTURE_MAIL, '--data', data]);
     expect(ingest.stderr).toBe('');
     expect(ingest.stdout).toMatch(/^15 message\(s\): 15 decided, 0 already known, 0 error\(s\)$/m);
     expect(ingest.status).toBe(0);
 
-    const lines = runCli(['messages', '--json', '--data', data]).stdout.trim().split('\n');
+    const lines = (await runCli(['messages', '--json', '--data', data])).stdout.trim().split('\n');
     expect(lines).toHaveLength(15);
     const first = JSON.parse(lines[0]!);
     for (const key of ['source', 'messageId', 'from', 'subject', 'receivedAt', 'unit', 'evidence', 'documents', 'late', 'reply']) expect(first).toHaveProperty(key);
@@ -33,26 +34,26 @@ describe('intake CLI', () => {
     });
     expect(first.evidence[0]).toEqual({ signal: 'address', unit: 'xunyang', match: 'xyqzgh@163.com', weight: 3 });
 
-    const status = JSON.parse(runCli(['status', '--json', '--data', data]).stdout);
+    const status = JSON.parse((await runCli(['status', '--json', '--data', data])).stdout);
     const duchang = status.units.find((u: { unit: string }) => u.unit === 'duchang');
     expect(duchang).toMatchObject({ complete: true, onTime: false, late: true });
     expect(status.totals).toMatchObject({ complete: 8, completeOnTime: 7, review: 1 });
 
-    const table = runCli(['messages', '--data', data]).stdout;
+    const table = (await runCli(['messages', '--data', data])).stdout;
     expect(table).toContain('浔阳区报送劳动和技能竞赛参赛报名表及实施方案');
 
     // A second ingest of the same files changes nothing and sends nothing.
     const before = outboxFiles(data).length;
-    expect(runCli(['ingest', FIXTURE_MAIL, '--data', data]).stdout).toMatch(/^15 message\(s\): 0 decided, 15 already known/m);
+    expect((await runCli(['ingest', FIXTURE_MAIL, '--data', data])).stdout).toMatch(/^15 message\(s\): 0 decided, 15 already known/m);
     expect(outboxFiles(data)).toHaveLength(before);
   });
 
-  it('rules check: OK, and file:line:column with exit code 2 on a mistake', () => {
-    expect(runCli(['rules', 'check'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^rules OK: 43 units/) });
+  it('rules check: OK, and file:line:column with exit code 2 on a mistake', async () => {
+    expect(await runCli(['rules', 'check'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^rules OK: 43 units/) });
     const rules = copyRules();
     const p = join(rules, 'campaign.yaml');
     writeFileSync(p, readFileSync(p, 'utf8').replace('mailbox: jjszjjb@sina.com', 'mailbox: jjszjjb'));
-    const bad = runCli(['rules', 'check', '--rules', rules]);
+    const bad = await runCli(['rules', 'check', '--rules', rules]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(new RegExp(`${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:10: mailbox: must be an email address`));
   });
@@ -81,16 +82,16 @@ describe('intake CLI', () => {
   });
 });
 
-describe('a crash (SIGKILL) at any point of a message or reply life', () => {
+describe('a crash (SIGKILL) at any point of a message or reply life', { timeout: 120_000 }, () => {
   const points = ['archive', 'parse', 'expand', 'read', 'classify', 'match', 'decide', 'reply-claimed', 'reply-sent'];
-  it.each(points)('at %s: after restart every message is decided and answered exactly once', (point) => {
+  it.each(points)('at %s: after restart every message is decided and answered exactly once', async (point) => {
     const data = tempDir();
     const files = [fixtureMail('01-xunyang-complete.eml'), fixtureMail('03-xiushui-form-only-gb2312.eml')];
-    const crashed = runCli(['ingest', ...files, '--data', data], { INTAKE_CRASH_AT: point });
+    const crashed = await runCli(['ingest', ...files, '--data', data], { INTAKE_CRASH_AT: point });
     expect(crashed.signal).toBe('SIGKILL');
-    const again = runCli(['ingest', ...files, '--data', data]);
+    const again = await runCli(['ingest', ...files, '--data', data]);
     expect(again.status).toBe(0);
-    const messages = runCli(['messages', '--json', '--data', data]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const messages = (await runCli(['messages', '--json', '--data', data])).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(messages.map((m) => [m.status, m.reply, m.replyStatus])).toEqual([
       ['decided', 'ack', 'sent'],
       ['decided', 'missing', 'sent'],

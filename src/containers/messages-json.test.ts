@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { REPO, tempDir } from '../testing/app.js';
 import { runCli } from '../testing/cli.js';
 
-describe('intake messages --json on containers and unreadable files', () => {
-  it('shows where each file was found, its real format and the named error', () => {
+describe('intake messages --json on containers and unreadable files', { timeout: 120_000 }, () => {
+  it('shows where each file was found, its real format and the named error', async () => {
     const data = tempDir();
     const files = [join(REPO, 'fixtures', 'containers', 'zip-gbk-nested.eml'), join(REPO, 'fixtures', 'hostile', 'encrypted-and-truncated-archives.eml'), join(REPO, 'fixtures', 'encodings', 'unknown-charset-html.eml')];
-    expect(runCli(['ingest', ...files, '--data', data]).status).toBe(0);
+    expect((await runCli(['ingest', ...files, '--data', data])).status).toBe(0);
     const byFile = new Map(
-      runCli(['messages', '--json', '--data', data])
-        .stdout.trim()
+      (await runCli(['messages', '--json', '--data', data])).stdout
+        .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as { source: string; documents: Array<Record<string, unknown>>; links: string[]; reply: string })
         .map((m) => [m.source.split('/').pop(), m]),

@@ -52,7 +52,7 @@ describe('rules test and rules apply', () => {
     const { dataDir } = await populated();
     const rules = withAlias('gongjiao', '某某有限公司工会');
     const before = dbDigest(dataDir);
-    const out = runCli(['rules', 'test', '--data', dataDir, '--rules', rules]);
+    const out = await runCli(['rules', 'test', '--data', dataDir, '--rules', rules]);
     expect(out.status).toBe(0);
     expect(out.stdout).toBe(
       [
