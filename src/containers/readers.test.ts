@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { detectFormat } from '../mail/file-format.js';
 import { DocumentsFileSchema } from '../rules/schema.js';
 import { sharedPath } from '../testing/app.js';
-import { rarArchive, tnefFile } from '../testing/archives.js';
+import { rar5Archive, rarArchive, tnefFile } from '../testing/archives.js';
 import { planDocx, zipArchive } from '../testing/documents.js';
 import { sevenZipArchive } from '../testing/sevenzip-writer.js';
 import { ExpansionBudget } from './budget.js';
@@ -57,6 +57,14 @@ describe('RAR, 7z, tar and gzip through 7-Zip', () => {
       expect(out.map((e) => [e.name, e.content?.toString()])).toEqual([['材料/报名表.xlsx', '报名表']]);
     }
     expect(normaliseRar4Names(rarArchive(files), (b) => b.toString())).toEqual(rarArchive(files));
+  });
+
+  it('reads RAR 5 (WinRAR 5 and later)', async () => {
+    const out = await readSevenZip(rar5Archive([{ name: '材料/实施方案.docx', content: Buffer.from('方案内容') }, { name: 'readme.txt', content: Buffer.from('hi') }]), 'rar', budget(), 'a.rar');
+    expect(out.map((e) => [e.name, e.content?.toString()]).sort()).toEqual([
+      ['readme.txt', 'hi'],
+      ['材料/实施方案.docx', '方案内容'],
+    ]);
   });
 
   it('reads 7z and tar.gz, and names an encrypted 7z', async () => {

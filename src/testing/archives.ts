@@ -90,3 +90,46 @@ export function tnefFile(files: NamedContent[], opts: { codepage?: number; longN
   }
   return Buffer.concat(parts);
 }
+
+/** RAR 5 variable-length integer: 7 bits a byte, low first, high bit set on all but the last. */
+function vint(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+/** A RAR 5 block: CRC32 of (size, header), size of the header as a vint, the header. */
+function rar5Block(header: Buffer): Buffer {
+  const sized = Buffer.concat([vint(header.length), header]);
+  return Buffer.concat([u32(crc32(sized)), sized]);
+}
+
+/** A RAR 5 archive (WinRAR 5 and later) with stored files; names are always UTF-8 in RAR 5. */
+export function rar5Archive(files: NamedContent[]): Buffer {
+  const parts: Buffer[] = [Buffer.from('Rar!\x1a\x07\x01\x00', 'latin1')];
+  parts.push(rar5Block(Buffer.concat([vint(1), vint(0), vint(0)]))); // main header, no flags
+  for (const f of files) {
+    const name = Buffer.from(f.name, 'utf8');
+    const header = Buffer.concat([
+      vint(2), // file header
+      vint(0x02), // a data area follows
+      vint(f.content.length), // data size
+      vint(0x04), // file flags: data CRC32 present
+      vint(f.content.length), // unpacked size
+      vint(0x20), // attributes
+      u32(crc32(f.content)),
+      vint(0), // compression: version 0, method 0 (store)
+      vint(0), // host OS: Windows
+      vint(name.length),
+      name,
+    ]);
+    parts.push(rar5Block(header), f.content);
+  }
+  parts.push(rar5Block(Buffer.concat([vint(5), vint(0), vint(0)]))); // end of archive
+  return Buffer.concat(parts);
+}
