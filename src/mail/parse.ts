@@ -44,6 +44,7 @@ export interface ParseOptions {
 }
 
 const MAX_BODY_CHARS = 200_000;
+export const MAX_HEAD_BYTES = 4 * 1024 * 1024;
 
 function firstAddress(a: AddressObject | AddressObject[] | undefined): Address | null {
   const list = Array.isArray(a) ? a : a ? [a] : [];
@@ -97,7 +98,7 @@ interface RawParse {
  * and dropped past the limit: a 40 MB attachment never sits in memory whole. The message goes
  * through the charset repair on its way in (see repair.ts).
  */
-function runParser(raw: Buffer, maxAttachmentBytes: number): Promise<RawParse> {
+function runParser(raw: Buffer, maxAttachmentBytes: number, repair: boolean): Promise<RawParse> {
   return new Promise((resolve, reject) => {
     const parser = new MailParser({
       skipImageLinks: true,
@@ -105,7 +106,10 @@ function runParser(raw: Buffer, maxAttachmentBytes: number): Promise<RawParse> {
       skipTextLinks: true,
       // Hostile HTML can make html-to-text slow; beyond this size the text part (if any) is enough.
       maxHtmlLengthToParse: 2 * 1024 * 1024,
-    });
+      // mailsplit's option, passed through: header blocks up to this size (trace-heavy relayed
+      // mail can pass the default 1 MiB); beyond it the message is a recorded parse error.
+      maxHeadSize: MAX_HEAD_BYTES,
+    } as ConstructorParameters<typeof MailParser>[0]);
     const out: RawParse = { headers: new Map(), text: '', html: '', attachments: [] };
     let settled = false;
     const fail = (err: Error) => {
@@ -158,9 +162,13 @@ function runParser(raw: Buffer, maxAttachmentBytes: number): Promise<RawParse> {
       settled = true;
       resolve(out);
     });
-    const { input, output } = repairStream({ headers: 0, bodies: 0 }, declaredCharset(raw));
-    output.on('error', (err: Error) => fail(err));
-    output.pipe(parser);
+    let input: NodeJS.WritableStream = parser;
+    if (repair) {
+      const stream = repairStream({ headers: 0, bodies: 0 }, declaredCharset(raw));
+      stream.output.on('error', (err: Error) => fail(Object.assign(err, { repairFailed: true })));
+      stream.output.pipe(parser);
+      input = stream.input;
+    }
     // Fed in slices with back-pressure: one huge write would have every stage buffer it at once.
     const SLICE = 256 * 1024;
     let offset = 0;
@@ -185,7 +193,13 @@ function addressHeader(headers: Headers, key: string): AddressObject | AddressOb
 }
 
 export async function parseMessage(raw: Buffer, opts: ParseOptions = {}): Promise<ParsedMessage> {
-  const m = await runParser(raw, opts.maxAttachmentBytes ?? 25 * 1024 * 1024);
+  const max = opts.maxAttachmentBytes ?? 25 * 1024 * 1024;
+  // A message the repair pass cannot split (a header block beyond its size limit) is still
+  // parsed, as mailparser alone reads it.
+  const m = await runParser(raw, max, true).catch((err: Error & { repairFailed?: boolean }) => {
+    if (err.repairFailed) return runParser(raw, max, false);
+    throw err;
+  });
   const headers = new Map<string, string>();
   for (const [k, v] of m.headers) headers.set(k.toLowerCase(), headerText(v));
   const refsRaw = m.headers.get('references') as string | string[] | undefined;

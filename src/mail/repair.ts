@@ -46,7 +46,7 @@ export interface RepairStats {
 
 /** Creates the stream: raw message bytes in, repaired message bytes out. */
 export function repairStream(stats: RepairStats = { headers: 0, bodies: 0 }, hint: string | null = null): { input: NodeJS.WritableStream; output: NodeJS.ReadableStream } {
-  const splitter = new mailsplit.Splitter({ maxHeadSize: 2 * 1024 * 1024 }) as unknown as Transform;
+  const splitter = new mailsplit.Splitter({ maxHeadSize: 4 * 1024 * 1024 }) as unknown as Transform;
   const joiner = new mailsplit.Joiner() as unknown as Transform;
   const fixer = new RepairTransform(stats, hint);
   splitter.on('error', (err: Error) => joiner.emit('error', err));
