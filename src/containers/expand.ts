@@ -14,7 +14,7 @@ export interface FoundFile {
   contentType: string;
   format: FileFormat;
   /** Bytes of the file as sent (counted while streaming, also when they were not kept). */
-  size: number;
+  size?: number;
   content?: Buffer;
   error?: UnreadableError;
 }
@@ -48,14 +48,15 @@ async function expandAttachments(attachments: MailAttachment[], prefix: string, 
   for (const a of attachments) {
     // Inline images are logos and signature pictures, not submissions.
     if (a.inline && a.contentType.startsWith('image/')) continue;
+    const size = a.size ?? a.content.length;
     try {
       budget.countFile();
     } catch (err) {
-      out.files.push(unreadable(a.filename, prefix, a.contentType, 'unknown', a.size, asUnreadable(err)));
+      out.files.push(unreadable(a.filename, prefix, a.contentType, 'unknown', size, asUnreadable(err)));
       return;
     }
-    if (a.oversize || a.size > budget.limits.max_attachment_bytes) {
-      out.files.push(unreadable(a.filename, prefix, a.contentType, 'unknown', a.size, tooLarge(a.size, budget.limits.max_attachment_bytes)));
+    if (a.oversize || size > budget.limits.max_attachment_bytes) {
+      out.files.push(unreadable(a.filename, prefix, a.contentType, 'unknown', size, tooLarge(size, budget.limits.max_attachment_bytes)));
       continue;
     }
     await expandFile(a.filename, a.contentType, a.content, prefix, depth, budget, out);

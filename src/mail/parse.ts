@@ -18,7 +18,7 @@ export interface ParsedMessage {
   /** The plain-text body (or text derived from HTML), as the sender wrote it. */
   text: string;
   /** The HTML body, if any (bounded); links hide in its markup. */
-  html: string;
+  html?: string;
   /** Lower-cased header names to their first raw value, for the machine-mail checks. */
   headers: Map<string, string>;
   contentType: string;
@@ -31,7 +31,7 @@ export interface MailAttachment {
   /** The decoded bytes; empty when the attachment was larger than the parse limit. */
   content: Buffer;
   /** The attachment's decoded size, counted while streaming (also when its bytes were dropped). */
-  size: number;
+  size?: number;
   /** Set when the attachment exceeded `maxAttachmentBytes`: its bytes were not kept. */
   oversize?: boolean;
   /** True for parts the message shows inline (logos, signatures), not files the sender attached. */

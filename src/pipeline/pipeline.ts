@@ -98,7 +98,7 @@ export class Pipeline {
       ? assignedMatch(row.assigned_unit, rules)
       : this.matcher.match(matchInput(parsed, expanded.forwarded, files), await activeLearnedAddresses(db));
     await after('match');
-    const links = findCloudLinks([parsed.text, ...expanded.forwarded.map((f) => f.text)].join('\n'), [parsed.html, ...expanded.forwarded.map((f) => f.html)].join('\n'));
+    const links = findCloudLinks([parsed.text, ...expanded.forwarded.map((f) => f.text)].join('\n'), [parsed.html ?? '', ...expanded.forwarded.map((f) => f.html ?? '')].join('\n'));
     const machine = machineMailReason(parsed, readRawHeaders(bytes), [rules.campaign.mailbox]);
     return { row, parsed, files, match, links, machine };
   }
