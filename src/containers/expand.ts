@@ -16,6 +16,8 @@ export interface FoundFile {
   /** Bytes of the file as sent (counted while streaming, also when they were not kept). */
   size?: number;
   content?: Buffer;
+  /** The charset an attached part declared, if it was a mail attachment with one (text files). */
+  charset?: string;
   error?: UnreadableError;
 }
 
@@ -59,15 +61,15 @@ async function expandAttachments(attachments: MailAttachment[], prefix: string, 
       out.files.push(unreadable(a.filename, prefix, a.contentType, 'unknown', size, tooLarge(size, budget.limits.max_attachment_bytes)));
       continue;
     }
-    await expandFile(a.filename, a.contentType, a.content, prefix, depth, budget, out);
+    await expandFile(a.filename, a.contentType, a.content, prefix, depth, budget, out, a.charset);
   }
 }
 
-async function expandFile(filename: string, contentType: string, content: Buffer, prefix: string, depth: number, budget: ExpansionBudget, out: ExpandedMessage): Promise<void> {
+async function expandFile(filename: string, contentType: string, content: Buffer, prefix: string, depth: number, budget: ExpansionBudget, out: ExpandedMessage, charset?: string): Promise<void> {
   const format = detectFormat(filename, content, contentType);
   const path = prefix + filename;
   if (!CONTAINERS.has(format) || content.length === 0) {
-    out.files.push({ filename, containerPath: path, contentType, format, size: content.length, content });
+    out.files.push({ filename, containerPath: path, contentType, format, size: content.length, content, ...(charset ? { charset } : {}) });
     return;
   }
   if (depth > budget.limits.max_depth) {

@@ -96,6 +96,12 @@ describe('header repair', () => {
     expect({ subject: m.subject, from: m.from?.name, text: m.text.trim(), files: m.attachments.map((a) => a.filename) }).toEqual({ subject: '都昌县材料', from: '都昌县总工会', text: '正文', files: ['报名表.xlsx'] });
   });
 
+  it('passes on the charset a text attachment declares, as GB18030 for a GB label', async () => {
+    const raw = Buffer.from('Subject: t\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: text/csv; charset=GB2312; name=a.csv\r\nContent-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\n' + gbk('单位,联系人').toString('base64') + '\r\n--b--\r\n', 'latin1');
+    const m = await parseMessage(raw);
+    expect(m.attachments.map((a) => [a.filename, a.charset])).toEqual([['a.csv', 'gb18030']]);
+  });
+
   it('counts an attachment over the limit while streaming and keeps none of its bytes', async () => {
     const big = Buffer.alloc(3 * 1024 * 1024, 0x41);
     const raw = Buffer.from(`Subject: big\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n${big.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n--b--\r\n`);

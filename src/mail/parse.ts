@@ -36,6 +36,8 @@ export interface MailAttachment {
   oversize?: boolean;
   /** True for parts the message shows inline (logos, signatures), not files the sender attached. */
   inline: boolean;
+  /** The charset the part's Content-Type declares (a text attachment's label; often wrong). */
+  charset?: string;
 }
 
 export interface ParseOptions {
@@ -187,6 +189,12 @@ function runParser(raw: Buffer, maxAttachmentBytes: number, repair: boolean): Pr
   });
 }
 
+function partCharset(a: AttachmentStream): string | undefined {
+  const ct = a.headers?.get('content-type') as { params?: Record<string, string> } | undefined;
+  const c = ct?.params?.charset;
+  return typeof c === 'string' && c.trim() ? c.trim() : undefined;
+}
+
 function addressHeader(headers: Headers, key: string): AddressObject | AddressObject[] | undefined {
   const v = headers.get(key);
   return v && typeof v === 'object' && !(v instanceof Date) ? (v as AddressObject | AddressObject[]) : undefined;
@@ -227,6 +235,7 @@ export async function parseMessage(raw: Buffer, opts: ParseOptions = {}): Promis
       content: a.kept,
       size: a.size,
       ...(a.oversize ? { oversize: true } : {}),
+      ...(partCharset(a) ? { charset: partCharset(a) } : {}),
       inline: a.related === true || (a.contentDisposition === 'inline' && a.contentType.startsWith('image/') && Boolean(a.cid)),
     })),
   };
