@@ -1,8 +1,10 @@
 import { detectFormat, type FileFormat } from '../mail/file-format.js';
 import { parseMessage, type MailAttachment, type ParsedMessage } from '../mail/parse.js';
 import type { Limits } from '../rules/schema.js';
-import { ExpansionBudget, UnreadableError, mb } from './budget.js';
-import { readZip } from './zip.js';
+import { ExpansionBudget, UnreadableError, asUnreadable, tooLarge } from './budget.js';
+import { readSevenZip } from './sevenzip.js';
+import { readTnef } from './tnef.js';
+import { readZip, type ArchiveEntry } from './zip.js';
 
 /** One file the sender sent, wherever it was: attached, inside an archive, inside a forward. */
 export interface FoundFile {
@@ -11,7 +13,11 @@ export interface FoundFile {
   containerPath: string;
   contentType: string;
   format: FileFormat;
+  /** Bytes of the file as sent (counted while streaming, also when they were not kept). */
+  size?: number;
   content?: Buffer;
+  /** The charset an attached part declared, if it was a mail attachment with one (text files). */
+  charset?: string;
   error?: UnreadableError;
 }
 
@@ -21,18 +27,22 @@ export interface ExpandedMessage {
   forwarded: ParsedMessage[];
 }
 
-const SEP = ' / ';
+export const PATH_SEPARATOR = ' / ';
+
+/** Formats that hold other files; everything else is a document for the readers. */
+const CONTAINERS = new Set<FileFormat>(['eml', 'zip', 'rar', '7z', 'tar', 'gzip', 'tnef']);
 
 /**
- * Opens every container a message carries (forwarded messages and archives, nested) and lists
- * the files inside, each with its decoded name and where it was found. Any container that
- * cannot be opened becomes one unreadable file with a named reason; nothing here throws for bad
- * input.
+ * Opens every container a message carries (forwarded messages, zip/rar/7z/tar/gzip archives and
+ * winmail.dat, nested) and lists the files inside, each with its decoded name and where it was
+ * found. All containers of one message share one budget (see ExpansionBudget), so nesting
+ * cannot multiply the limits. Any container or file that cannot be opened becomes one
+ * unreadable file with a named reason; nothing here throws for bad input.
  */
 export async function expandMessage(msg: ParsedMessage, limits: Limits): Promise<ExpandedMessage> {
   const out: ExpandedMessage = { files: [], forwarded: [] };
   const budget = new ExpansionBudget(limits);
-  await expandAttachments(msg.attachments, '', 0, budget, out);
+  await expandAttachments(msg.attachments, '', 1, budget, out);
   return out;
 }
 
@@ -40,56 +50,68 @@ async function expandAttachments(attachments: MailAttachment[], prefix: string, 
   for (const a of attachments) {
     // Inline images are logos and signature pictures, not submissions.
     if (a.inline && a.contentType.startsWith('image/')) continue;
-    if (a.content.length > budget.limits.max_attachment_bytes) {
-      out.files.push(unreadable(a.filename, prefix, a.contentType, 'unknown', new UnreadableError('too-large', `文件过大（${mb(a.content.length)}，上限 ${mb(budget.limits.max_attachment_bytes)}）`)));
+    const size = a.size ?? a.content.length;
+    try {
+      budget.countFile();
+    } catch (err) {
+      out.files.push(unreadable(a.filename, prefix, a.contentType, 'unknown', size, asUnreadable(err)));
+      return;
+    }
+    if (a.oversize || size > budget.limits.max_attachment_bytes) {
+      out.files.push(unreadable(a.filename, prefix, a.contentType, 'unknown', size, tooLarge(size, budget.limits.max_attachment_bytes)));
       continue;
     }
-    await expandFile(a.filename, a.contentType, a.content, prefix, depth, budget, out);
+    await expandFile(a.filename, a.contentType, a.content, prefix, depth, budget, out, a.charset);
   }
 }
 
-async function expandFile(filename: string, contentType: string, content: Buffer, prefix: string, depth: number, budget: ExpansionBudget, out: ExpandedMessage): Promise<void> {
+async function expandFile(filename: string, contentType: string, content: Buffer, prefix: string, depth: number, budget: ExpansionBudget, out: ExpandedMessage, charset?: string): Promise<void> {
   const format = detectFormat(filename, content, contentType);
   const path = prefix + filename;
-  if ((format === 'eml' || format === 'zip') && depth >= budget.limits.max_depth) {
-    out.files.push(unreadable(filename, prefix, contentType, format, new UnreadableError('too-deep', `嵌套层数过多（超过 ${budget.limits.max_depth} 层），未打开`)));
+  if (!CONTAINERS.has(format) || content.length === 0) {
+    out.files.push({ filename, containerPath: path, contentType, format, size: content.length, content, ...(charset ? { charset } : {}) });
+    return;
+  }
+  if (depth > budget.limits.max_depth) {
+    out.files.push(unreadable(filename, prefix, contentType, format, content.length, new UnreadableError('too-deep', `嵌套层数过多（超过 ${budget.limits.max_depth} 层），未打开`)));
     return;
   }
   if (format === 'eml') {
     let inner: ParsedMessage;
     try {
-      inner = await parseMessage(content);
+      inner = await parseMessage(content, { maxAttachmentBytes: budget.limits.max_attachment_bytes });
     } catch (err) {
-      out.files.push(unreadable(filename, prefix, contentType, format, new UnreadableError('corrupt-message', '转发的邮件无法解析', (err as Error).message)));
+      out.files.push(unreadable(filename, prefix, contentType, format, content.length, new UnreadableError('corrupt-message', '转发的邮件无法解析', (err as Error).message)));
       return;
     }
     out.forwarded.push(inner);
-    await expandAttachments(inner.attachments, path + SEP, depth + 1, budget, out);
+    await expandAttachments(inner.attachments, path + PATH_SEPARATOR, depth + 1, budget, out);
     return;
   }
-  if (format === 'zip') {
-    let entries;
-    try {
-      entries = await readZip(content, budget);
-    } catch (err) {
-      out.files.push(unreadable(filename, prefix, contentType, format, asUnreadable(err)));
-      return;
-    }
-    for (const e of entries) {
-      const base = e.name.split('/').pop() ?? e.name;
-      const entryPrefix = path + SEP + (e.name.includes('/') ? e.name.slice(0, e.name.lastIndexOf('/') + 1).replace(/\//g, SEP) : '');
-      if (e.error || !e.content) out.files.push(unreadable(base, entryPrefix, '', 'unknown', e.error ?? new UnreadableError('corrupt-archive', '无法解压')));
-      else await expandFile(base, '', e.content, entryPrefix, depth + 1, budget, out);
-    }
+  let entries: ArchiveEntry[];
+  try {
+    if (format === 'zip') entries = await readZip(content, budget);
+    else if (format === 'tnef') entries = readTnef(content, budget);
+    else entries = await readSevenZip(content, format as 'rar' | '7z' | 'tar' | 'gzip', budget, filename);
+  } catch (err) {
+    out.files.push(unreadable(filename, prefix, contentType, format, content.length, asUnreadable(err, 'corrupt-archive', '压缩包已损坏，无法打开')));
     return;
   }
-  out.files.push({ filename, containerPath: path, contentType, format, content });
+  for (const e of entries) {
+    const slash = e.name.lastIndexOf('/');
+    const base = slash >= 0 ? e.name.slice(slash + 1) : e.name;
+    const entryPrefix = path + PATH_SEPARATOR + (slash >= 0 ? e.name.slice(0, slash).split('/').join(PATH_SEPARATOR) + PATH_SEPARATOR : '');
+    if (e.name === '' && e.error) {
+      // An error about the archive itself (its budget ran out part way): recorded on the archive.
+      out.files.push(unreadable(filename, prefix, contentType, format, content.length, e.error));
+    } else if (e.error || !e.content) {
+      out.files.push(unreadable(base, entryPrefix, '', 'unknown', e.content?.length ?? 0, e.error ?? new UnreadableError('corrupt-archive', '无法解压')));
+    } else {
+      await expandFile(base, '', e.content, entryPrefix, depth + 1, budget, out);
+    }
+  }
 }
 
-function unreadable(filename: string, prefix: string, contentType: string, format: FileFormat, error: UnreadableError): FoundFile {
-  return { filename, containerPath: prefix + filename, contentType, format, error };
-}
-
-function asUnreadable(err: unknown): UnreadableError {
-  return err instanceof UnreadableError ? err : new UnreadableError('corrupt', '文件无法读取', (err as Error).message);
+function unreadable(filename: string, prefix: string, contentType: string, format: FileFormat, size: number, error: UnreadableError): FoundFile {
+  return { filename, containerPath: prefix + filename, contentType, format, size, error };
 }

@@ -35,7 +35,7 @@ export async function readFiles(files: FoundFile[], readers: readonly DocumentRe
       containerPath: f.containerPath,
       contentType: f.contentType,
       format: f.format,
-      size: f.content?.length ?? 0,
+      size: f.size ?? f.content?.length ?? 0,
       sha256: f.content ? createHash('sha256').update(f.content).digest('hex') : '',
       content,
       error,

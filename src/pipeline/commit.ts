@@ -74,6 +74,8 @@ export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, 
             text: f.content ? f.content.text.slice(0, rules.documents.limits.max_text_chars) : null,
             fields_json: f.form ? JSON.stringify(f.form) : null,
             evidence_json: JSON.stringify(f.classification.evidence),
+            format: f.format,
+            error_code: f.error?.code ?? null,
           })
           .returning('id')
           .executeTakeFirstOrThrow();

@@ -86,7 +86,7 @@ export class Pipeline {
   async analyse(row: MessageRow, after: (stage: Stage) => Promise<void> = async () => {}): Promise<Analysed> {
     const { raw, rules, db } = this.deps;
     const bytes = raw.read(row.sha256);
-    const parsed = await parseMessage(bytes);
+    const parsed = await parseMessage(bytes, { maxAttachmentBytes: rules.documents.limits.max_attachment_bytes });
     await after('parse');
     const expanded = await expandMessage(parsed, rules.documents.limits);
     await after('expand');
@@ -98,7 +98,7 @@ export class Pipeline {
       ? assignedMatch(row.assigned_unit, rules)
       : this.matcher.match(matchInput(parsed, expanded.forwarded, files), await activeLearnedAddresses(db));
     await after('match');
-    const links = findCloudLinks([parsed.text, ...expanded.forwarded.map((f) => f.text)].join('\n'));
+    const links = findCloudLinks([parsed.text, ...expanded.forwarded.map((f) => f.text)].join('\n'), [parsed.html ?? '', ...expanded.forwarded.map((f) => f.html ?? '')].join('\n'));
     const machine = machineMailReason(parsed, readRawHeaders(bytes), [rules.campaign.mailbox]);
     return { row, parsed, files, match, links, machine };
   }

@@ -39,7 +39,8 @@ export function decideReply(f: ReplyFacts): ReplyDecision {
   if (f.unit === null) {
     return plausible ? { kind: 'review', reason: 'no unit could be decided' } : { kind: 'none', reason: 'no unit and not a submission' };
   }
-  if (f.linkCount > 0 && f.itemCount === 0) return { kind: 'review', reason: 'files sent as cloud links must be fetched by a person' };
+  // Files behind cloud links may be exactly what is missing: never tell such a unit it is incomplete.
+  if (f.linkCount > 0 && !f.complete) return { kind: 'review', reason: 'files sent as cloud links must be fetched by a person' };
   if (f.fileCount === 0) {
     return plausible ? { kind: 'review', reason: 'no attachments: a person reads the message' } : { kind: 'none', reason: 'no attachments and not about the campaign' };
   }

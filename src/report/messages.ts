@@ -15,7 +15,7 @@ export interface MessageReport {
   unit: string | null;
   evidence: MatchResult['evidence'];
   matchReason: string | null;
-  documents: Array<{ filename: string; path: string; kind: string; kinds: string[]; readable: boolean; error?: string; form?: unknown }>;
+  documents: Array<{ filename: string; path: string; format: string | null; size: number; kind: string; kinds: string[]; readable: boolean; errorCode?: string; error?: string; form?: unknown }>;
   late: boolean;
   reply: string | null;
   replyReason: string | null;
@@ -39,7 +39,7 @@ export async function messageReports(db: Db, filter: { ids?: number[] } = {}): P
   return rows.map((r) => toReport(r, docs.filter((d) => d.message_row === r.id), outbox.filter((o) => o.message_row === r.id)));
 }
 
-function toReport(r: MessageRow, docs: Array<{ filename: string; container_path: string; kind: string; kinds_json: string; readable: number; error: string | null; fields_json: string | null }>, outbox: Array<{ kind: string; status: string; last_error: string | null }>): MessageReport {
+function toReport(r: MessageRow, docs: Array<{ filename: string; container_path: string; format: string | null; size: number; kind: string; kinds_json: string; readable: number; error: string | null; error_code: string | null; fields_json: string | null }>, outbox: Array<{ kind: string; status: string; last_error: string | null }>): MessageReport {
   const match = r.match_json ? (JSON.parse(r.match_json) as MatchResult) : null;
   const reply = outbox.find((o) => o.kind === r.reply_kind);
   return {
@@ -58,9 +58,12 @@ function toReport(r: MessageRow, docs: Array<{ filename: string; container_path:
     documents: docs.map((d) => ({
       filename: d.filename,
       path: d.container_path,
+      format: d.format,
+      size: Number(d.size),
       kind: d.kind,
       kinds: JSON.parse(d.kinds_json) as string[],
       readable: d.readable === 1,
+      ...(d.error_code ? { errorCode: d.error_code } : {}),
       ...(d.error ? { error: d.error } : {}),
       ...(d.fields_json ? { form: JSON.parse(d.fields_json) as unknown } : {}),
     })),

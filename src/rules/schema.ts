@@ -142,8 +142,13 @@ export const DocumentsFileSchema = z.strictObject({
       max_attachment_bytes: z.number().int().positive().default(25 * 1024 * 1024),
       /** Largest total of bytes expanded out of archives for one message. */
       max_expanded_bytes: z.number().int().positive().default(100 * 1024 * 1024),
+      /** Entries one archive may list; more and the archive is not opened. */
       max_archive_entries: z.number().int().positive().default(500),
+      /** Files one message may hold in all, across its archives and forwarded messages. */
+      max_files: z.number().int().positive().default(1000),
+      /** Containers inside containers (a zip in a forwarded message is depth 2). */
       max_depth: z.number().int().positive().default(4),
+      /** Expanded size over packed size beyond which an entry is a zip bomb (entries over 1 MiB). */
       max_compression_ratio: z.number().positive().default(200),
       /** Characters of each document's text kept in the database. */
       max_text_chars: z.number().int().positive().default(20000),
@@ -152,6 +157,7 @@ export const DocumentsFileSchema = z.strictObject({
       max_attachment_bytes: 25 * 1024 * 1024,
       max_expanded_bytes: 100 * 1024 * 1024,
       max_archive_entries: 500,
+      max_files: 1000,
       max_depth: 4,
       max_compression_ratio: 200,
       max_text_chars: 20000,

@@ -144,6 +144,14 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_mail': {
+      async up(db) {
+        // What each file really is (judged from its bytes) and the named reason it could not
+        // be read, so reports can filter on them without parsing the error text.
+        await db.schema.alterTable('documents').addColumn('format', 'text').execute();
+        await db.schema.alterTable('documents').addColumn('error_code', 'text').execute();
+      },
+    },
     '0006_review': {
       async up(db) {
         await db.schema.alterTable('messages').addColumn('assigned_unit', 'text').execute();

@@ -66,6 +66,10 @@ export interface DocumentsTable {
   fields_json: string | null;
   /** JSON: classification evidence. */
   evidence_json: string | null;
+  /** The file's real format, from its bytes (FileFormat: xlsx, ole, pdf, zip...). */
+  format: string | null;
+  /** The named reason the file is unreadable (too-large, zip-bomb, encrypted...), or null. */
+  error_code: string | null;
 }
 
 export interface SubmissionItemsTable {
