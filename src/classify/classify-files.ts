@@ -13,7 +13,7 @@ export interface ClassifiedFile extends ReadFile {
 export function classifyFiles(files: ReadFile[], rules: DocumentsRules): ClassifiedFile[] {
   return files.map((f) => {
     const classification = classifyDocument(f.filename, f.content, rules);
-    const form = f.content && classification.kinds.includes('registration') ? readRegistrationForm(f.content.tables, rules) : null;
+    const form = f.content && classification.kinds.includes('registration') ? readRegistrationForm(f.content.tables, rules, f.content.text) : null;
     return { ...f, readable: f.content !== null && f.error === null, classification, form };
   });
 }

@@ -22,6 +22,8 @@ export interface Settings {
   repliesEnabled: boolean;
   /** How often `intake run` rescans the inbox (fs events only make it sooner). */
   pollMs: number;
+  /** SOFFICE: LibreOffice's soffice binary for documents the libraries cannot read; "off" disables it; unset finds it on PATH. */
+  soffice: string | undefined;
 }
 
 const EnvSchema = z.object({
@@ -32,6 +34,7 @@ const EnvSchema = z.object({
   OUTBOX_DIR: z.string().optional(),
   SMTP_URL: z.string().optional(),
   REPLIES: z.enum(['on', 'off'], { message: 'REPLIES must be "on" or "off"' }).optional(),
+  SOFFICE: z.string().optional(),
   POLL_SECONDS: z.coerce.number({ message: 'POLL_SECONDS must be a number of seconds' }).positive().optional(),
 });
 
@@ -57,5 +60,6 @@ export function loadSettings(flags: { rules?: string; data?: string }, env: Node
     smtpUrl: e.SMTP_URL && e.SMTP_URL !== '' ? e.SMTP_URL : null,
     repliesEnabled: e.REPLIES !== 'off',
     pollMs: (e.POLL_SECONDS ?? 5) * 1000,
+    soffice: e.SOFFICE && e.SOFFICE !== '' ? e.SOFFICE : undefined,
   };
 }

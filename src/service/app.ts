@@ -5,6 +5,7 @@ import { FileTransport } from '../outbox/file-transport.js';
 import { OutboxSender } from '../outbox/sender.js';
 import { SmtpTransport } from '../outbox/smtp-transport.js';
 import type { Transport } from '../outbox/transport.js';
+import { isolatedReaders } from '../documents/registry.js';
 import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
 import { loadRules, type Rules } from '../rules/index.js';
 import { openDatabase, type Db } from '../store/db.js';
@@ -35,7 +36,7 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
   const db = opened.db;
   const raw = new RawStore(settings.rawDir);
   const transport: Transport = settings.smtpUrl ? new SmtpTransport(settings.smtpUrl) : new FileTransport(settings.outboxDir);
-  const pipeline = new Pipeline({ db, raw, rules, log, afterStage: extra.afterStage });
+  const pipeline = new Pipeline({ db, raw, rules, log, afterStage: extra.afterStage, readers: isolatedReaders(settings.soffice) });
   const from = { name: rules.campaign.replies.from_name ?? rules.campaign.organiser.name, address: rules.campaign.mailbox };
   const sender = new OutboxSender(db, transport, { from }, log);
   if (!extra.readOnly) await sender.recoverInFlight();
