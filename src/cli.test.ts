@@ -83,6 +83,7 @@ describe('intake CLI', () => {
 
 describe('a crash (SIGKILL) at any point of a message or reply life', () => {
   const points = ['archive', 'parse', 'expand', 'read', 'classify', 'match', 'decide', 'reply-claimed', 'reply-sent'];
+  // Three CLI runs, each starting the document reader's child process: minutes on a loaded machine.
   it.each(points)('at %s: after restart every message is decided and answered exactly once', (point) => {
     const data = tempDir();
     const files = [fixtureMail('01-xunyang-complete.eml'), fixtureMail('03-xiushui-form-only-gb2312.eml')];
@@ -96,5 +97,5 @@ describe('a crash (SIGKILL) at any point of a message or reply life', () => {
       ['decided', 'missing', 'sent'],
     ]);
     expect(outboxFiles(data).sort()).toEqual([expect.stringMatching(/^intake\.1\.ack\./), expect.stringMatching(/^intake\.2\.missing\./)]);
-  });
+  }, 180_000);
 });

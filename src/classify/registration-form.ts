@@ -164,6 +164,10 @@ function horizontalRows(table: Table, header: Header, synonyms: Synonyms): FormR
     if (Object.keys(rec).length === 0) continue;
     // A row that repeats the header (a header printed again on the next page) is not data.
     if ([...header.columns].every(([i]) => (row[i] ?? '') === '' || fieldOf(row[i]!, synonyms) !== null)) continue;
+    // One unit with several projects: its name is merged down the rows (a Word binary keeps
+    // only the first cell's text), so an empty unit cell continues the one above.
+    const above = out[out.length - 1];
+    if (!rec.unit && above?.unit && [...header.columns.values()].includes('unit')) rec.unit = above.unit;
     out.push(rec);
   }
   return out;

@@ -1,6 +1,6 @@
 import mammoth from 'mammoth';
 import { UnreadableError } from '../containers/budget.js';
-import { isTruncatedZip, LibraryCannotRead, MAX_TABLE_ROWS, type DocumentContent, type DocumentReader, type Table } from './reader.js';
+import { isTruncatedZip, LibraryCannotRead, MAX_TABLE_ROWS, scanError, type DocumentContent, type DocumentReader, type Table } from './reader.js';
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
@@ -85,8 +85,3 @@ export const docxReader: DocumentReader = {
     return { text, tables: tablesFromHtml(html.value) };
   },
 };
-
-/** A document that is only pictures: a scan or photos of the paper form. */
-export function scanError(what: string): UnreadableError {
-  return new UnreadableError('scan', `${what}（扫描件或照片），无法读取文字，请发送电子版（Word、Excel 或可复制文字的 PDF）`);
-}

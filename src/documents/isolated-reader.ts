@@ -61,7 +61,8 @@ export class IsolatedReader implements DocumentReader {
     const child = fork(worker, [], {
       execArgv: [...loader, `--max-old-space-size=${this.opts.maxMemoryMb ?? 1024}`],
       serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      // No stdio: the child's libraries chatter, and an orphaned child must not hold the service's pipes.
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       env: {
         ...process.env,
         INTAKE_READER_SOFFICE: found.path ?? '',
@@ -138,4 +139,17 @@ export class IsolatedReader implements DocumentReader {
       child.send({ id, format, filename, content: new Uint8Array(content.buffer, content.byteOffset, content.length) } satisfies ReadRequest);
     });
   }
+}
+
+const shared = new Map<string, IsolatedReader>();
+
+/**
+ * What the pipeline uses: every reader in one child process shared by the whole service, per
+ * LibreOffice setting. This module does not load the readers themselves; only the child does.
+ */
+export function isolatedReaders(soffice = process.env.SOFFICE): readonly DocumentReader[] {
+  const key = soffice ?? '';
+  let r = shared.get(key);
+  if (!r) shared.set(key, (r = new IsolatedReader({ soffice })));
+  return [r];
 }

@@ -2,8 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UnreadableError } from '../containers/budget.js';
-import { scanError } from './docx-reader.js';
-import { MAX_TABLE_ROWS, type DocumentContent, type DocumentReader, type Table } from './reader.js';
+import { MAX_TABLE_ROWS, scanError, type DocumentContent, type DocumentReader, type Table } from './reader.js';
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 let pdfjs: Promise<PdfJs> | null = null;
@@ -87,7 +86,7 @@ export const pdfReader: DocumentReader = {
         const fields = (await page.getAnnotations({ intent: 'display' }))
           .map((a: { fieldName?: string; fieldValue?: unknown }) => (typeof a.fieldValue === 'string' && a.fieldValue.trim() !== '' ? `${a.fieldName ?? ''} ${a.fieldValue}`.trim() : ''))
           .filter(Boolean);
-        const pageText = [...lines.map((l) => l.map((c) => c.text).join(' ')), ...fields].join('\n');
+        const pageText = [...lines.map((l) => l.cells.map((c) => c.text).join(' ')), ...fields].join('\n');
         texts.push(pageText);
         chars += pageText.length;
         const table = tableOf(lines);
@@ -106,14 +105,23 @@ export const pdfReader: DocumentReader = {
   },
 };
 
-interface Cell {
+interface Span {
   text: string;
   x0: number;
   x1: number;
 }
 
+/** Text runs close together: what a person reads as one cell. */
+interface Cell extends Span {
+  runs: Span[];
+}
+
+interface Line {
+  cells: Cell[];
+}
+
 /** Text items grouped into lines (same baseline) and, within a line, into cells (by gaps). */
-function linesOf(items: Item[]): Cell[][] {
+function linesOf(items: Item[]): Line[] {
   const sorted = [...items].sort((a, b) => b.y - a.y || a.x - b.x);
   const lines: Item[][] = [];
   for (const it of sorted) {
@@ -122,47 +130,66 @@ function linesOf(items: Item[]): Cell[][] {
     else lines.push([it]);
   }
   return lines.map((line) => {
+    const runs = line.sort((a, b) => a.x - b.x).map((it) => ({ text: it.str.replace(/\s+/g, ' ').trim(), x0: it.x, x1: it.x + it.w, h: it.h }));
     const cells: Cell[] = [];
-    for (const it of line.sort((a, b) => a.x - b.x)) {
+    for (const r of runs) {
       const last = cells[cells.length - 1];
       // A gap of a third of a character or more starts a new cell (table cells sit close together).
-      if (last && it.x - last.x1 < it.h * 0.3) {
-        last.text += (it.x - last.x1 > it.h * 0.15 ? ' ' : '') + it.str;
-        last.x1 = Math.max(last.x1, it.x + it.w);
-      } else cells.push({ text: it.str, x0: it.x, x1: it.x + it.w });
+      const span = { text: r.text, x0: r.x0, x1: r.x1 };
+      if (last && r.x0 - last.x1 < r.h * 0.3) {
+        last.text += (r.x0 - last.x1 > r.h * 0.15 ? ' ' : '') + r.text;
+        last.x1 = Math.max(last.x1, r.x1);
+        last.runs.push(span);
+      } else cells.push({ ...span, runs: [span] });
     }
-    return cells.map((c) => ({ ...c, text: c.text.replace(/\s+/g, ' ').trim() }));
+    return { cells };
   });
 }
 
 /**
  * A page's lines as a table. The line with the most cells (a header row, usually) gives the
- * columns; every other cell goes to the column whose span it overlaps most, so a row with an
+ * columns; every text run of every line goes to the column it overlaps most (else the nearest
+ * one), so a right-aligned number does not stick to the next column's text and a row with an
  * empty cell does not shift its neighbours left. Only pages that look tabular (two or more lines
  * of three or more cells) give a table.
  */
-function tableOf(lines: Cell[][]): Table | null {
-  const wide = lines.filter((l) => l.length >= 3);
+function tableOf(lines: Line[]): Table | null {
+  const wide = lines.filter((l) => l.cells.length >= 3);
   if (wide.length < 2) return null;
-  const anchor = wide.reduce((a, b) => (b.length > a.length ? b : a));
   const first = lines.indexOf(wide[0]!);
   const last = lines.lastIndexOf(wide[wide.length - 1]!);
+  const region = lines.slice(Math.max(0, first - 3), Math.min(lines.length, last + 4));
+  const headerLine = wide.reduce((a, b) => (b.cells.length > a.cells.length ? b : a));
+  const anchor = [...headerLine.cells];
+  // A header cell wrapped over two lines ("联系" / "电话") sits just above and below the header
+  // line, not on it: a short cell there, in a gap between the columns, is a column of its own.
+  const h = lines.indexOf(headerLine);
+  for (const line of [lines[h - 1], lines[h + 1]]) {
+    for (const c of line?.cells ?? []) if (c.text.length <= 6 && !anchor.some((a) => Math.min(a.x1, c.x1) > Math.max(a.x0, c.x0))) anchor.push(c);
+  }
+  anchor.sort((a, b) => a.x0 - b.x0);
   const table: Table = [];
-  for (const line of lines.slice(Math.max(0, first - 3), Math.min(lines.length, last + 4))) {
+  for (const line of region) {
     if (table.length >= MAX_TABLE_ROWS) break;
     const row = anchor.map(() => '');
-    for (const cell of line) {
-      let best = 0;
-      let bestScore = -Infinity;
-      anchor.forEach((a, i) => {
-        const overlap = Math.min(a.x1, cell.x1) - Math.max(a.x0, cell.x0);
-        const score = overlap > 0 ? overlap : -Math.abs((a.x0 + a.x1) / 2 - (cell.x0 + cell.x1) / 2);
-        if (score > bestScore) {
-          bestScore = score;
-          best = i;
-        }
-      });
-      row[best] = row[best] ? `${row[best]} ${cell.text}` : cell.text;
+    // Column boundaries halfway across the gaps between the header texts; each run of text goes
+    // where its centre falls, so a right-aligned number and the next column's text set close
+    // together ("1 濂溪区总工会", "王丽 0792-…") come apart, while a run touching the previous
+    // one (the same word in another font) stays with it.
+    const bounds = anchor.slice(1).map((a, i) => (anchor[i]!.x1 + a.x0) / 2);
+    const column = (span: Span) => {
+      const mid = (span.x0 + span.x1) / 2;
+      const i = bounds.findIndex((b) => mid < b);
+      return i < 0 ? anchor.length - 1 : i;
+    };
+    for (const cell of line.cells) {
+      const spans = line.cells.length === 1 && cell.runs.length > 0 && anchor.length > 1 && cell.x1 - cell.x0 > (anchor[anchor.length - 1]!.x1 - anchor[0]!.x0) / 2 ? [cell] : cell.runs;
+      let prev = null as { span: Span; col: number } | null;
+      for (const span of spans) {
+        const col: number = prev && span.x0 - prev.span.x1 < 1 ? prev.col : column(span);
+        row[col] = row[col] ? `${row[col]}${prev?.col === col && span.x0 - prev.span.x1 < 1 ? '' : ' '}${span.text}` : span.text;
+        prev = { span, col };
+      }
     }
     table.push(row);
   }

@@ -43,3 +43,8 @@ export function isTruncatedZip(content: Buffer): boolean {
   const tail = content.subarray(Math.max(0, content.length - 65_557));
   return tail.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])) < 0;
 }
+
+/** A document that is only pictures: a scan or photos of the paper form. */
+export function scanError(what: string): UnreadableError {
+  return new UnreadableError('scan', `${what}（扫描件或照片），无法读取文字，请发送电子版（Word、Excel 或可复制文字的 PDF）`);
+}

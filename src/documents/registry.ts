@@ -1,7 +1,7 @@
 import { UnreadableError } from '../containers/budget.js';
 import { extensionOf, type FileFormat } from '../mail/file-format.js';
-import { docxReader, scanError } from './docx-reader.js';
-import { IsolatedReader } from './isolated-reader.js';
+export { readDocument } from './read-document.js';
+import { docxReader } from './docx-reader.js';
 import { LibreOfficeConverter, type OfficeConverter } from './libreoffice.js';
 import { openOle } from './ole.js';
 import { oleReader } from './ole-reader.js';
@@ -12,16 +12,6 @@ import { xlsxReader } from './xlsx-reader.js';
 
 const LIBRARY_READERS: readonly DocumentReader[] = [xlsxReader, docxReader, oleReader, pdfReader, textReader];
 
-const FORMAT_NAMES: Partial<Record<FileFormat, string>> = {
-  ole: 'Office 97-2003 / WPS',
-  pdf: 'PDF',
-  rtf: 'RTF',
-  rar: 'RAR 压缩包',
-  '7z': '7z 压缩包',
-  gzip: 'gzip 压缩包',
-  image: '图片',
-  pptx: 'PowerPoint',
-};
 
 /**
  * The readers, each backed by LibreOffice where its library gives up on a file that may well be
@@ -35,19 +25,6 @@ export function documentReaders(converter: OfficeConverter): DocumentReader[] {
 /** The readers in this process, with LibreOffice as SOFFICE says (unset: found on PATH). */
 export function inProcessReaders(soffice = process.env.SOFFICE): DocumentReader[] {
   return documentReaders(LibreOfficeConverter.fromSetting(soffice));
-}
-
-const isolated = new Map<string, IsolatedReader>();
-
-/**
- * What the pipeline uses: every reader in one child process shared by the whole service (see
- * isolated-reader.ts), per LibreOffice setting.
- */
-export function isolatedReaders(soffice = process.env.SOFFICE): readonly DocumentReader[] {
-  const key = soffice ?? '';
-  let r = isolated.get(key);
-  if (!r) isolated.set(key, (r = new IsolatedReader({ soffice })));
-  return [r];
 }
 
 /** What LibreOffice should turn a file into: a word-processing file into .docx, a sheet into .xlsx. */
@@ -117,15 +94,3 @@ function rtfReader(converter: OfficeConverter): DocumentReader {
   };
 }
 
-/** Picks the reader for a file's real format; formats nobody reads get a reason, not a guess. */
-export async function readDocument(readers: readonly DocumentReader[], format: FileFormat, content: Buffer, filename: string): Promise<DocumentContent> {
-  if (content.length === 0) throw new UnreadableError('empty', '文件为空（0 字节）');
-  const reader = readers.find((r) => r.formats.includes(format));
-  if (!reader) {
-    if (format === 'image') throw scanError('图片文件');
-    const ext = extensionOf(filename);
-    const what = FORMAT_NAMES[format] ?? (ext ? `.${ext}` : '未知格式');
-    throw new UnreadableError('unsupported', `暂不支持读取此格式（${what}），请另存为 .docx 或 .xlsx 后重新发送`);
-  }
-  return reader.read(content, filename, format);
-}

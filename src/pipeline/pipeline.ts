@@ -3,7 +3,7 @@ import { classifyFiles } from '../classify/classify-files.js';
 import { expandMessage } from '../containers/expand.js';
 import type { DocumentReader } from '../documents/reader.js';
 import { readFiles } from '../documents/read-files.js';
-import { isolatedReaders } from '../documents/registry.js';
+import { isolatedReaders } from '../documents/isolated-reader.js';
 import type { Logger } from '../log.js';
 import { findCloudLinks } from '../mail/cloud-links.js';
 import { machineMailReason } from '../mail/machine-mail.js';

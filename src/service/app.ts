@@ -5,7 +5,7 @@ import { FileTransport } from '../outbox/file-transport.js';
 import { OutboxSender } from '../outbox/sender.js';
 import { SmtpTransport } from '../outbox/smtp-transport.js';
 import type { Transport } from '../outbox/transport.js';
-import { isolatedReaders } from '../documents/registry.js';
+import { isolatedReaders } from '../documents/isolated-reader.js';
 import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
 import { loadRules, type Rules } from '../rules/index.js';
 import { openDatabase, type Db } from '../store/db.js';
