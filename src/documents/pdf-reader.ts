@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { UnreadableError } from '../containers/budget.js';
 import { MAX_TABLE_ROWS, scanError, type DocumentContent, type DocumentReader, type Table } from './reader.js';
 
@@ -14,8 +13,9 @@ const PDFJS_DIR = dirname(require.resolve('pdfjs-dist/package.json'));
 // CJK PDFs often use the predefined Adobe CMaps (UniGB-UCS2-H…) with fonts that are not
 // embedded: without the CMaps their text cannot be mapped to Unicode. They ship inside
 // pdfjs-dist and are read from disk, never fetched.
-const CMAP_URL = pathToFileURL(join(PDFJS_DIR, 'cmaps') + '/').href;
-const STANDARD_FONTS_URL = pathToFileURL(join(PDFJS_DIR, 'standard_fonts') + '/').href;
+// In Node, pdf.js reads these with fs: plain paths (a file:// string would be taken as a path).
+const CMAP_URL = join(PDFJS_DIR, 'cmaps') + '/';
+const STANDARD_FONTS_URL = join(PDFJS_DIR, 'standard_fonts') + '/';
 
 const MAX_PAGES = 100;
 const MAX_TEXT_CHARS = 400_000;
