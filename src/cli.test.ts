@@ -7,6 +7,7 @@ import { runCli, startCli } from './testing/cli.js';
 const outboxFiles = (data: string) => readdirSync(join(data, 'outbox')).filter((f) => f.endsWith('.eml'));
 
 describe('intake CLI', () => {
+  // Several CLI runs over 15 messages, each starting the document reader's child process: slow on a loaded machine.
   it('ingest, messages --json, status --json', () => {
     const data = tempDir();
     const ingest = runCli(['ingest', FIXTURE_MAIL, '--data', data]);
@@ -45,7 +46,7 @@ describe('intake CLI', () => {
     const before = outboxFiles(data).length;
     expect(runCli(['ingest', FIXTURE_MAIL, '--data', data]).stdout).toMatch(/^15 message\(s\): 0 decided, 15 already known/m);
     expect(outboxFiles(data)).toHaveLength(before);
-  });
+  }, 180_000);
 
   it('rules check: OK, and file:line:column with exit code 2 on a mistake', () => {
     expect(runCli(['rules', 'check'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^rules OK: 43 units/) });

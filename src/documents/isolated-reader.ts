@@ -14,6 +14,8 @@ export interface IsolationOptions {
   sofficeTimeoutMs?: number;
   /** Heap of the reading process; a file that needs more is unreadable, the service lives on. */
   maxMemoryMb?: number;
+  /** Load pdf.js when the child starts rather than with the first PDF (it takes seconds). */
+  preload?: boolean;
 }
 
 const FORMATS: readonly FileFormat[] = ['xlsx', 'docx', 'ole', 'pdf', 'text', 'rtf'];
@@ -68,6 +70,7 @@ export class IsolatedReader implements DocumentReader {
         INTAKE_READER_SOFFICE: found.path ?? '',
         INTAKE_READER_SOFFICE_REASON: found.reason ?? '',
         INTAKE_READER_SOFFICE_TIMEOUT_MS: String(this.opts.sofficeTimeoutMs ?? 60_000),
+        INTAKE_READER_PRELOAD: this.opts.preload ? '1' : '0',
       },
     });
     this.child = child;

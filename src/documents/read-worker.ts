@@ -5,6 +5,7 @@
 import { UnreadableError } from '../containers/budget.js';
 import type { FileFormat } from '../mail/file-format.js';
 import { LibreOfficeConverter } from './libreoffice.js';
+import { loadPdfJs } from './pdf-reader.js';
 import { documentReaders, readDocument } from './registry.js';
 
 export interface ReadRequest {
@@ -44,4 +45,6 @@ process.on('message', (m: ReadRequest) => {
 });
 // The service went away: nothing is left to read for.
 process.on('disconnect', () => process.exit(0));
+// Loading pdf.js takes seconds on a busy machine; done here it is not charged to the first PDF's time limit.
+if (process.env.INTAKE_READER_PRELOAD === '1') await loadPdfJs();
 process.send!({ id: 0, ready: true });
