@@ -11,8 +11,9 @@ const SLOW = 240_000;
 
 const outboxFiles = (data: string) => readdirSync(join(data, 'outbox')).filter((f) => f.endsWith('.eml'));
 
-// Each test runs the real CLI several times (a few seconds each on a loaded 2-core machine).
-describe('intake CLI', { timeout: 120_000 }, () => {
+// Each test runs the real CLI several times, each starting the document reader's child process:
+// slow on a loaded 2-core machine.
+describe('intake CLI', { timeout: SLOW }, () => {
   it('ingest, messages --json, status --json', async () => {
     const data = tempDir();
     const ingest = await runCli(['ingest', FIXTURE_MAIL, '--data', data]);
@@ -87,7 +88,7 @@ describe('intake CLI', { timeout: 120_000 }, () => {
   }, SLOW);
 });
 
-describe('a crash (SIGKILL) at any point of a message or reply life', { timeout: 120_000 }, () => {
+describe('a crash (SIGKILL) at any point of a message or reply life', { timeout: SLOW }, () => {
   const points = ['archive', 'parse', 'expand', 'read', 'classify', 'match', 'decide', 'reply-claimed', 'reply-handed-over', 'reply-sent'];
   it.each(points)('at %s: after restart every message is decided and answered exactly once', async (point) => {
     const data = tempDir();

@@ -71,7 +71,7 @@ function longestIn(text: string, keywords: string[]): string | null {
 function bestHeaderRow(content: DocumentContent, headers: string[]): string[] {
   let best: string[] = [];
   for (const table of content.tables) {
-    for (const row of table.slice(0, 15)) {
+    for (const row of table.slice(0, 30)) {
       const found = new Set<string>();
       for (const cell of row) {
         const c = cell.replace(/\s+/g, '');

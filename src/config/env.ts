@@ -29,6 +29,8 @@ export interface Settings {
   sentFolder: SentFolderSettings | null;
   /** How often `intake run` rescans the inbox (fs events only make it sooner). */
   pollMs: number;
+  /** SOFFICE: LibreOffice's soffice binary for documents the libraries cannot read; "off" disables it; unset finds it on PATH. */
+  soffice: string | undefined;
 }
 
 export type SmtpTls = 'secure' | 'starttls' | 'none';
@@ -93,6 +95,7 @@ const EnvSchema = z.object({
   REPLY_MAX_ATTEMPTS: z.coerce.number({ message: 'REPLY_MAX_ATTEMPTS must be a whole number' }).int().min(1).optional(),
   REPLY_RETRY_SECONDS: z.coerce.number({ message: 'REPLY_RETRY_SECONDS must be a number of seconds' }).positive().optional(),
   REPLIES: z.enum(['on', 'off'], { message: 'REPLIES must be "on" or "off"' }).optional(),
+  SOFFICE: z.string().optional(),
   POLL_SECONDS: z.coerce.number({ message: 'POLL_SECONDS must be a number of seconds' }).positive().optional(),
 });
 
@@ -126,6 +129,7 @@ export function loadSettings(flags: { rules?: string; data?: string; dryRun?: bo
     },
     sentFolder: sentFolderSettings(e),
     pollMs: (e.POLL_SECONDS ?? 5) * 1000,
+    soffice: e.SOFFICE && e.SOFFICE !== '' ? e.SOFFICE : undefined,
   };
 }
 

@@ -1,6 +1,6 @@
 import mammoth from 'mammoth';
 import { UnreadableError } from '../containers/budget.js';
-import type { DocumentContent, DocumentReader, Table } from './reader.js';
+import { isTruncatedZip, LibraryCannotRead, MAX_TABLE_ROWS, scanError, type DocumentContent, type DocumentReader, type Table } from './reader.js';
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
@@ -16,36 +16,72 @@ function htmlText(html: string): string {
     .trim();
 }
 
+const span = (attrs: string, name: string) => Math.min(50, Math.max(1, Number(new RegExp(`${name}="(\\d+)"`).exec(attrs)?.[1] ?? 1)));
+
 /**
- * mammoth's HTML is simple and well formed (no attributes on table tags we rely on), so tables
- * can be taken from it with patterns rather than a DOM. Nested tables are flattened.
+ * mammoth's HTML is simple and well formed, so tables can be taken from it with patterns rather
+ * than a DOM. Merged cells (colspan/rowspan) are repeated over the area they cover so that every
+ * row keeps the header's columns; nested tables are flattened.
  */
 export function tablesFromHtml(html: string): Table[] {
   const tables: Table[] = [];
   for (const t of html.matchAll(/<table>([\s\S]*?)<\/table>/g)) {
-    const rows: Table = [];
+    const grid: Table = [];
+    // Cells a rowspan carries into later rows: column → {text, rows left}.
+    const carried = new Map<number, { text: string; left: number }>();
     for (const tr of t[1]!.matchAll(/<tr>([\s\S]*?)<\/tr>/g)) {
-      const cells = [...tr[1]!.matchAll(/<t[dh][^>]*>([\s\S]*?)<\/t[dh]>/g)].map((c) => htmlText(c[1]!).replace(/\s+/g, ' '));
-      if (cells.some((c) => c !== '')) rows.push(cells);
+      if (grid.length >= MAX_TABLE_ROWS) break;
+      const row: string[] = [];
+      const takeCarried = () => {
+        for (let c = carried.get(row.length); c; c = carried.get(row.length)) {
+          row.push(c.text);
+          if (--c.left === 0) carried.delete(row.length - 1);
+        }
+      };
+      for (const c of tr[1]!.matchAll(/<t[dh]([^>]*)>([\s\S]*?)<\/t[dh]>/g)) {
+        takeCarried();
+        const text = htmlText(c[2]!).replace(/\s+/g, ' ');
+        const cols = span(c[1]!, 'colspan');
+        const rows = span(c[1]!, 'rowspan');
+        for (let i = 0; i < cols; i++) {
+          if (rows > 1) carried.set(row.length, { text, left: rows - 1 });
+          row.push(text);
+        }
+      }
+      takeCarried();
+      if (row.some((c) => c !== '')) grid.push(row);
     }
-    if (rows.length > 0) tables.push(rows);
+    if (grid.length > 0) tables.push(grid);
   }
   return tables;
 }
 
-/** .docx/.docm through mammoth. Macros in .docm are never executed: only the XML is read. */
+/**
+ * .docx/.docm through mammoth. Macros in .docm are never executed: only the XML is read; images
+ * are not decoded and linked files are never opened (mammoth's externalFileAccess stays off).
+ */
 export const docxReader: DocumentReader = {
   name: 'mammoth',
   formats: ['docx'],
   async read(content: Buffer): Promise<DocumentContent> {
+    if (isTruncatedZip(content)) throw new UnreadableError('corrupt', 'Word 文件已损坏或不完整（可能未传完），无法读取');
+    let images = 0;
+    const options = {
+      ignoreEmptyParagraphs: true,
+      externalFileAccess: false,
+      convertImage: mammoth.images.imgElement(async () => {
+        images++;
+        return { src: '' };
+      }),
+    };
+    let raw, html;
     try {
-      const [raw, html] = await Promise.all([
-        mammoth.extractRawText({ buffer: content }),
-        mammoth.convertToHtml({ buffer: content }, { ignoreEmptyParagraphs: true, convertImage: mammoth.images.imgElement(async () => ({ src: '' })) }),
-      ]);
-      return { text: raw.value.replace(/\n{3,}/g, '\n\n').trim(), tables: tablesFromHtml(html.value) };
+      [raw, html] = await Promise.all([mammoth.extractRawText({ buffer: content }), mammoth.convertToHtml({ buffer: content }, options)]);
     } catch (err) {
-      throw new UnreadableError('corrupt', 'Word 文件已损坏或格式不正确，无法读取', (err as Error).message);
+      throw new LibraryCannotRead('corrupt', 'Word 文件已损坏或格式不正确，无法读取', (err as Error).message ?? String(err));
     }
+    const text = raw.value.replace(/\n{3,}/g, '\n\n').trim();
+    if (text.replace(/\s/g, '').length === 0 && images > 0) throw scanError('Word 文件中只有图片');
+    return { text, tables: tablesFromHtml(html.value) };
   },
 };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { UnreadableError } from '../containers/budget.js';
 import type { FoundFile } from '../containers/expand.js';
 import type { DocumentContent, DocumentReader } from './reader.js';
-import { readDocument } from './registry.js';
+import { readDocument } from './read-document.js';
 
 export interface ReadFile {
   seq: number;

@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { UnreadableError } from '../containers/budget.js';
-import type { DocumentContent, DocumentReader, Table } from './reader.js';
+import { isTruncatedZip, LibraryCannotRead, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, type DocumentContent, type DocumentReader, type Table } from './reader.js';
+import { readWorkbookWithSheetJS } from './xls-reader.js';
 
 function cellText(cell: ExcelJS.Cell): string {
   try {
@@ -11,32 +12,52 @@ function cellText(cell: ExcelJS.Cell): string {
   }
 }
 
-/** .xlsx/.xlsm through exceljs: every sheet becomes a table; merged cells repeat their value. */
+/**
+ * Sheet parts nothing here needs. exceljs expands data validations and conditional formats cell
+ * by cell: one rule over A1:XFD1048576 (a whole sheet, which Excel writes when a user selects
+ * everything) would make it fill seventeen billion cells.
+ */
+const IGNORED_PARTS = ['dataValidations', 'conditionalFormatting', 'extLst', 'hyperlinks', 'picture', 'drawing', 'sheetProtection', 'tableParts', 'autoFilter', 'rowBreaks', 'headerFooter', 'printOptions', 'pageSetup'];
+
+/**
+ * .xlsx/.xlsm through exceljs: every sheet becomes a table; merged cells repeat their value.
+ * Workbooks exceljs rejects (.xlsb, strict OOXML, some WPS and generator quirks) go to SheetJS.
+ * Macros are never run; formulas are not evaluated (their cached results are read).
+ */
 export const xlsxReader: DocumentReader = {
   name: 'exceljs',
   formats: ['xlsx'],
   async read(content: Buffer): Promise<DocumentContent> {
+    if (isTruncatedZip(content)) throw new UnreadableError('corrupt', 'Excel 文件已损坏或不完整（可能未传完），无法读取');
     const wb = new ExcelJS.Workbook();
     try {
-      await wb.xlsx.load(content as unknown as ArrayBuffer);
+      await wb.xlsx.load(content as unknown as ArrayBuffer, { ignoreNodes: IGNORED_PARTS });
     } catch (err) {
-      throw new UnreadableError('corrupt', 'Excel 文件已损坏或格式不正确，无法读取', (err as Error).message);
+      try {
+        return { ...readWorkbookWithSheetJS(content), via: 'sheetjs' };
+      } catch (second) {
+        if (second instanceof UnreadableError && second.code === 'encrypted') throw second;
+        throw new LibraryCannotRead('corrupt', 'Excel 文件已损坏或格式不正确，无法读取', `exceljs: ${(err as Error).message}; sheetjs: ${(second as Error).message}`);
+      }
     }
     const tables: Table[] = [];
     const lines: string[] = [];
+    const sheets: string[] = [];
     wb.eachSheet((sheet) => {
       const table: Table = [];
-      const width = Math.min(sheet.columnCount, 200);
+      const width = Math.min(sheet.columnCount, MAX_TABLE_COLUMNS);
       sheet.eachRow({ includeEmpty: false }, (row) => {
+        if (table.length >= MAX_TABLE_ROWS) return;
         const cells: string[] = [];
         for (let c = 1; c <= width; c++) cells.push(cellText(row.getCell(c)));
         while (cells.length > 0 && cells[cells.length - 1] === '') cells.pop();
         if (cells.length > 0) table.push(cells);
       });
       tables.push(table);
+      sheets.push(sheet.name);
       lines.push(sheet.name, ...table.map((r) => dedupeMerged(r).join(' ')));
     });
-    return { text: lines.join('\n'), tables };
+    return { text: lines.join('\n'), tables, sheets };
   },
 };
 

@@ -1,3 +1,4 @@
+import { documentFields } from '../classify/classify-files.js';
 import { replyContext } from '../replies/context.js';
 import type { ReplyDecision } from '../replies/decide.js';
 import { replyEnvelope } from '../replies/envelope.js';
@@ -72,7 +73,7 @@ export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, 
             readable: f.readable ? 1 : 0,
             error: f.error ? `${f.error.code}: ${f.error.message}${f.error.detail ? ` [${f.error.detail}]` : ''}` : null,
             text: f.content ? f.content.text.slice(0, rules.documents.limits.max_text_chars) : null,
-            fields_json: f.form ? JSON.stringify(f.form) : null,
+            fields_json: JSON.stringify(documentFields(f, rules.documents.limits.max_text_chars)),
             evidence_json: JSON.stringify(f.classification.evidence),
             format: f.format,
             error_code: f.error?.code ?? null,

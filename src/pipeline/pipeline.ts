@@ -3,7 +3,7 @@ import { classifyFiles } from '../classify/classify-files.js';
 import { expandMessage } from '../containers/expand.js';
 import type { DocumentReader } from '../documents/reader.js';
 import { readFiles } from '../documents/read-files.js';
-import { DEFAULT_READERS } from '../documents/registry.js';
+import { isolatedReaders } from '../documents/isolated-reader.js';
 import type { Logger } from '../log.js';
 import { findCloudLinks } from '../mail/cloud-links.js';
 import { machineMailReason } from '../mail/machine-mail.js';
@@ -54,7 +54,7 @@ export class Pipeline {
   private readonly maxAttempts: number;
 
   constructor(private readonly deps: PipelineDeps) {
-    this.readers = deps.readers ?? DEFAULT_READERS;
+    this.readers = deps.readers ?? isolatedReaders();
     this.matcher = new UnitMatcher(deps.rules.units, deps.rules.matching, deps.rules.campaign);
     this.maxAttempts = deps.maxAttempts ?? 5;
   }

@@ -3,6 +3,10 @@ import { formatLocalTime } from '../util/time.js';
 import type { MessageReport } from './messages.js';
 
 /** One message as a person reviewing it needs it: who, when, what, and why intake decided so. */
+function maskPhone(phone: string): string {
+  return phone.replace(/\d(?=\d{4})/g, '*');
+}
+
 export function renderMessageDetail(r: MessageReport, rules: Rules): string {
   const tz = rules.campaign.timezone;
   const unitName = (id: string) => rules.units.find((u) => u.id === id)?.name ?? id;
@@ -18,7 +22,16 @@ export function renderMessageDetail(r: MessageReport, rules: Rules): string {
   }
   if (r.documents.length > 0) {
     lines.push('  documents:');
-    for (const d of r.documents) lines.push(`    ${d.kinds.length > 0 ? d.kinds.join('+') : d.kind}${d.readable ? '' : ' (unreadable)'}  ${d.path}${d.error ? `\n      ${d.error}` : ''}`);
+    for (const d of r.documents) {
+      lines.push(`    ${d.kinds.length > 0 ? d.kinds.join('+') : d.kind}${d.readable ? '' : ' (unreadable)'}  ${d.path}${d.reader ? `  [${d.reader}]` : ''}${d.error ? `\n      ${d.error}` : ''}`);
+      if (d.form) {
+        lines.push(`      form: unit ${d.form.unit ?? '-'}${d.form.unitSource ? ` (${d.form.unitSource})` : ''}, ${d.form.rows.length} row(s)`);
+        // Phone numbers are personal: shown masked here (the full rows are in --json for staff).
+        for (const row of d.form.rows.slice(0, 10)) lines.push(`        ${[row.unit, row.project, row.participants, row.contact, row.phone ? maskPhone(row.phone) : undefined, row.notes].map((v) => v ?? '-').join(' | ')}`);
+        if (d.form.rows.length > 10) lines.push(`        … ${d.form.rows.length - 10} more`);
+      }
+      for (const p of d.problems ?? []) lines.push(`      problem: ${p.code} — ${p.message}`);
+    }
   }
   if (r.links.length > 0) lines.push('  cloud links:', ...r.links.map((l) => `    ${l}`));
   lines.push(`  reply:    ${r.reply ?? '-'}${r.replyStatus ? ` [${r.replyStatus}]` : ''} — ${r.replyReason ?? ''}`);

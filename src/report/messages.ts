@@ -1,6 +1,8 @@
 import type { Db } from '../store/db.js';
 import type { MessageRow } from '../store/tables.js';
 import type { MatchResult } from '../match/unit-matcher.js';
+import { parseDocumentFields } from '../classify/classify-files.js';
+import type { FormProblem, RegistrationForm } from '../classify/registration-form.js';
 
 export interface MessageReport {
   id: number;
@@ -15,7 +17,26 @@ export interface MessageReport {
   unit: string | null;
   evidence: MatchResult['evidence'];
   matchReason: string | null;
-  documents: Array<{ filename: string; path: string; format: string | null; size: number; kind: string; kinds: string[]; readable: boolean; errorCode?: string; error?: string; form?: unknown }>;
+  documents: Array<{
+    filename: string;
+    path: string;
+    /** What the bytes are, whatever the name or MIME type says. */
+    format: string | null;
+    /** Bytes, counted while streaming even when the file was too large to keep. */
+    size: number;
+    kind: string;
+    kinds: string[];
+    readable: boolean;
+    error?: string;
+    /** The error's code: empty, encrypted, scan, corrupt, unsupported, timeout, too-complex... */
+    errorCode?: string;
+    /** Which reader read it, e.g. "sheetjs", "libreoffice → mammoth". */
+    reader?: string;
+    form?: RegistrationForm;
+    /** What is wrong with the registration form (no phone, phone invalid, no rows...). */
+    problems?: FormProblem[];
+    textChars?: number;
+  }>;
   late: boolean;
   reply: string | null;
   replyReason: string | null;
@@ -55,18 +76,25 @@ function toReport(r: MessageRow, docs: Array<{ filename: string; container_path:
     unit: r.unit_id,
     evidence: match?.evidence ?? [],
     matchReason: match?.reason ?? null,
-    documents: docs.map((d) => ({
-      filename: d.filename,
-      path: d.container_path,
-      format: d.format,
-      size: Number(d.size),
-      kind: d.kind,
-      kinds: JSON.parse(d.kinds_json) as string[],
-      readable: d.readable === 1,
-      ...(d.error_code ? { errorCode: d.error_code } : {}),
-      ...(d.error ? { error: d.error } : {}),
-      ...(d.fields_json ? { form: JSON.parse(d.fields_json) as unknown } : {}),
-    })),
+    documents: docs.map((d) => {
+      const fields = parseDocumentFields(d.fields_json);
+      const errorCode = d.error_code ?? fields?.errorCode ?? (d.error ? d.error.slice(0, d.error.indexOf(':')) : null);
+      return {
+        filename: d.filename,
+        path: d.container_path,
+        format: d.format,
+        size: Number(d.size),
+        kind: d.kind,
+        kinds: JSON.parse(d.kinds_json) as string[],
+        readable: d.readable === 1,
+        ...(d.error ? { error: d.error } : {}),
+        ...(errorCode ? { errorCode } : {}),
+        ...(fields?.reader ? { reader: fields.reader } : {}),
+        ...(fields?.form ? { form: fields.form } : {}),
+        ...(fields?.problems && fields.problems.length > 0 ? { problems: fields.problems } : {}),
+        ...(fields?.textChars !== undefined ? { textChars: fields.textChars } : {}),
+      };
+    }),
     late: r.late === 1,
     reply: r.reply_kind,
     replyReason: r.reply_reason,

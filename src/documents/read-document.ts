@@ -1,0 +1,30 @@
+import { UnreadableError } from '../containers/budget.js';
+import { extensionOf, type FileFormat } from '../mail/file-format.js';
+import { ooxmlKind } from './ooxml-kind.js';
+import { scanError, type DocumentContent, type DocumentReader } from './reader.js';
+
+const FORMAT_NAMES: Partial<Record<FileFormat, string>> = {
+  ole: 'Office 97-2003 / WPS',
+  pdf: 'PDF',
+  rtf: 'RTF',
+  rar: 'RAR 压缩包',
+  '7z': '7z 压缩包',
+  gzip: 'gzip 压缩包',
+  image: '图片',
+  pptx: 'PowerPoint',
+};
+
+/** Picks the reader for a file's real format; formats nobody reads get a reason, not a guess. */
+export async function readDocument(readers: readonly DocumentReader[], detected: FileFormat, content: Buffer, filename: string): Promise<DocumentContent> {
+  let format = detected;
+  if (content.length === 0) throw new UnreadableError('empty', '文件为空（0 字节）');
+  if (format === 'xlsx' || format === 'docx' || format === 'pptx') format = ooxmlKind(content) ?? format;
+  const reader = readers.find((r) => r.formats.includes(format));
+  if (!reader) {
+    if (format === 'image') throw scanError('图片文件');
+    const ext = extensionOf(filename);
+    const what = FORMAT_NAMES[format] ?? (ext ? `.${ext}` : '未知格式');
+    throw new UnreadableError('unsupported', `暂不支持读取此格式（${what}），请另存为 .docx 或 .xlsx 后重新发送`);
+  }
+  return reader.read(content, filename, format);
+}

@@ -1,0 +1,50 @@
+/**
+ * The child process that reads documents for isolated-reader.ts. Hostile files are parsed here,
+ * where a hang can be killed and a memory blow-up only ends this process.
+ */
+import { UnreadableError } from '../containers/budget.js';
+import type { FileFormat } from '../mail/file-format.js';
+import { LibreOfficeConverter } from './libreoffice.js';
+import { loadPdfJs } from './pdf-reader.js';
+import { documentReaders, readDocument } from './registry.js';
+
+export interface ReadRequest {
+  id: number;
+  format: FileFormat;
+  filename: string;
+  content: Uint8Array;
+}
+
+export type ReadResponse =
+  | { id: number; ok: import('./reader.js').DocumentContent }
+  | { id: number; error: { unreadable: boolean; code: string; message: string; detail?: string } };
+
+// Libraries here write diagnostics to the console (SheetJS: "Missing Info for XLS Record …",
+// pdf.js: font warnings). The service's stderr is JSON log lines; keep them out of it.
+for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) console[level] = () => {};
+
+const soffice = process.env.INTAKE_READER_SOFFICE ?? '';
+const converter = new LibreOfficeConverter(soffice === '' ? null : soffice, {
+  timeoutMs: Number(process.env.INTAKE_READER_SOFFICE_TIMEOUT_MS ?? 60_000),
+  unavailableReason: process.env.INTAKE_READER_SOFFICE_REASON || null,
+});
+const readers = documentReaders(converter);
+
+process.on('message', (m: ReadRequest) => {
+  readDocument(readers, m.format, Buffer.from(m.content.buffer, m.content.byteOffset, m.content.length), m.filename).then(
+    (ok) => process.send!({ id: m.id, ok } satisfies ReadResponse),
+    (err: unknown) => {
+      const e = err as Error;
+      const error =
+        err instanceof UnreadableError
+          ? { unreadable: true, code: err.code, message: err.message, ...(err.detail ? { detail: err.detail } : {}) }
+          : { unreadable: false, code: 'reader-failed', message: '文件读取失败', detail: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}` };
+      process.send!({ id: m.id, error } satisfies ReadResponse);
+    },
+  );
+});
+// The service went away: nothing is left to read for.
+process.on('disconnect', () => process.exit(0));
+// Loading pdf.js takes seconds on a busy machine; done here it is not charged to the first PDF's time limit.
+if (process.env.INTAKE_READER_PRELOAD === '1') await loadPdfJs();
+process.send!({ id: 0, ready: true });
