@@ -256,6 +256,29 @@ describe('text files', () => {
   it('parses quoted CSV fields with commas, quotes and line breaks', () => {
     expect(parseDelimited('a,"b,c","d ""e""",\r\n"多\n行",x\r\n', ',')).toEqual([['a', 'b,c', 'd "e"'], ['多 行', 'x']]);
   });
+
+  it('keeps prose in a .txt as written: fullwidth commas split only a .csv', async () => {
+    const prose = '关于开展劳动竞赛的实施方案\n一、指导思想，以习近平新时代中国特色社会主义思想为指导，围绕中心，服务大局。\n二、组织领导，成立竞赛领导小组。\n';
+    const txt = await readDocument(withoutLibreOffice, 'text', Buffer.from(prose), '方案.txt');
+    expect(txt.text).toBe(prose.trim());
+    expect(txt.tables).toEqual([]);
+    const csv = await readDocument(withoutLibreOffice, 'text', Buffer.from('单位，联系人，电话\n浔阳区总工会，张敏，13907920001\n'), '报名表.csv');
+    expect(csv.tables).toEqual([[['单位', '联系人', '电话'], ['浔阳区总工会', '张敏', '13907920001']]]);
+    // Tab-separated text (Excel's "Unicode text") is a table whatever its name.
+    const tabbed = await readDocument(withoutLibreOffice, 'text', Buffer.from('单位\t联系人\n浔阳区总工会\t张敏\n'), '报名表.txt');
+    expect(tabbed.tables).toEqual([[['单位', '联系人'], ['浔阳区总工会', '张敏']]]);
+  });
+
+  it('a reader that hits a V8 limit (a string too long to build) is a named "too-complex" error', async () => {
+    const bomb: DocumentReader = {
+      name: 'bomb',
+      formats: ['xlsx'],
+      read: async () => {
+        throw new RangeError('Invalid string length');
+      },
+    };
+    await expect(readDocument([bomb], 'xlsx', Buffer.from('PK'), 'a.xlsx')).rejects.toMatchObject({ code: 'too-complex', detail: 'RangeError: Invalid string length' });
+  });
 });
 
 describe('reading in a child process', () => {

@@ -4,6 +4,7 @@ import { UnreadableError } from '../containers/budget.js';
 import type { FileFormat } from '../mail/file-format.js';
 import { findSoffice } from './libreoffice.js';
 import type { DocumentContent, DocumentReader } from './reader.js';
+import { TOO_COMPLEX } from './read-document.js';
 import type { ReadRequest, ReadResponse } from './read-worker.js';
 
 export interface IsolationOptions {
@@ -128,7 +129,7 @@ export class IsolatedReader implements DocumentReader {
           this.child = null;
           this.ready = null;
         }
-        reject(new UnreadableError('too-complex', '文件过于复杂，读取时超出内存限制，请另存或精简后重新发送', `reader process ended (${signal ?? `exit ${code}`})`));
+        reject(new UnreadableError('too-complex', TOO_COMPLEX, `reader process ended (${signal ?? `exit ${code}`})`));
       };
       const onMessage = (m: ReadResponse) => {
         if (m.id !== id) return;

@@ -26,5 +26,14 @@ export async function readDocument(readers: readonly DocumentReader[], detected:
     const what = FORMAT_NAMES[format] ?? (ext ? `.${ext}` : '未知格式');
     throw new UnreadableError('unsupported', `暂不支持读取此格式（${what}），请另存为 .docx 或 .xlsx 后重新发送`);
   }
-  return reader.read(content, filename, format);
+  try {
+    return await reader.read(content, filename, format);
+  } catch (err) {
+    // V8's own limits (a string or array past its maximum length, a stack overflow) are what a
+    // decompression bomb inside a document looks like, e.g. POI's shared-strings proof of concept.
+    if (err instanceof RangeError) throw new UnreadableError('too-complex', TOO_COMPLEX, `${err.name}: ${err.message}`);
+    throw err;
+  }
 }
+
+export const TOO_COMPLEX = '文件过于复杂，读取时超出内存限制，请另存或精简后重新发送';

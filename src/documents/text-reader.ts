@@ -76,7 +76,9 @@ function delimiterOf(text: string, filename: string): string | null {
   if (/\.tsv$/i.test(filename)) return '\t';
   const lines = text.split(/\r?\n/, 20).filter((l) => l.trim() !== '');
   let best: { d: string; score: number } | null = null;
-  for (const d of [',', '\t', ';', '，']) {
+  // Prose is full of fullwidth commas and semicolons: only a .csv is split on them.
+  const candidates = /\.csv$/i.test(filename) ? [',', '\t', ';', '，'] : ['\t'];
+  for (const d of candidates) {
     const counts = lines.map((l) => l.split(d).length - 1);
     const withIt = counts.filter((c) => c > 0).length;
     if (withIt < Math.max(1, Math.ceil(lines.length / 2))) continue;
@@ -95,7 +97,8 @@ export const textReader: DocumentReader = {
     const { text, encoding } = decodeText(content);
     const d = delimiterOf(text, filename);
     const tables = d ? [parseDelimited(text, d)] : [];
-    const shown = d ? tables[0]!.map((r) => r.filter(Boolean).join(' ')).join('\n') : text.replace(/\r\n?/g, '\n');
-    return { text: shown.trim(), tables, via: `text (${encoding})` };
+    // The text stays as written (keywords, titles and signatures are searched in it); the table
+    // is what the registration-form reader needs.
+    return { text: text.replace(/\r\n?/g, '\n').trim(), tables, via: `text (${encoding})` };
   },
 };
