@@ -5,7 +5,7 @@ import { detectFormat } from '../mail/file-format.js';
 import { DocumentsFileSchema } from '../rules/schema.js';
 import { sharedPath } from '../testing/app.js';
 import { rar5Archive, rarArchive, tnefFile } from '../testing/archives.js';
-import { planDocx, zipArchive } from '../testing/documents.js';
+import { planDocx, registrationXlsx, zipArchive } from '../testing/documents.js';
 import { sevenZipArchive } from '../testing/sevenzip-writer.js';
 import { ExpansionBudget } from './budget.js';
 import { normaliseRar4Names, readSevenZip } from './sevenzip.js';
@@ -29,6 +29,23 @@ describe('format from the bytes, not the name', () => {
     expect(detectFormat('方案.doc', Buffer.from('MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=x\r\n\r\n--x'))).toBe('html');
     expect(detectFormat('说明', Buffer.from('纯文本的说明'))).toBe('text');
     expect(detectFormat('x.bin', Buffer.from([0, 1, 2, 3, 0, 0]))).toBe('unknown');
+  });
+
+  it('a Word file with an Excel table embedded is Word: the central directory lists the package\'s own parts', async () => {
+    const xlsx = await registrationXlsx({ rows: [{ unit: '浔阳区总工会', project: '职业技能竞赛', participants: '20', contact: '张敏', phone: '13907920001' }] });
+    const docxWithSheet = zipArchive(
+      [
+        { name: '[Content_Types].xml', content: Buffer.from('<Types/>') },
+        { name: 'word/embeddings/Microsoft_Excel_Worksheet.xlsx', content: xlsx },
+        { name: 'word/document.xml', content: Buffer.from('<w:document/>') },
+      ],
+      { store: true },
+    );
+    // The embedded workbook's own part names are in the bytes, before the document's.
+    expect(docxWithSheet.indexOf('xl/workbook', 0, 'latin1')).toBeGreaterThan(0);
+    expect(detectFormat('方案.docx', docxWithSheet)).toBe('docx');
+    // Truncated (no central directory): the part names in the bytes still say it is Office.
+    expect(detectFormat('报名表.xlsx', xlsx.subarray(0, xlsx.length - 30))).toBe('xlsx');
   });
 });
 

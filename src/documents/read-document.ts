@@ -1,6 +1,5 @@
 import { UnreadableError } from '../containers/budget.js';
 import { extensionOf, type FileFormat } from '../mail/file-format.js';
-import { ooxmlKind } from './ooxml-kind.js';
 import { scanError, type DocumentContent, type DocumentReader } from './reader.js';
 
 const FORMAT_NAMES: Partial<Record<FileFormat, string>> = {
@@ -15,10 +14,8 @@ const FORMAT_NAMES: Partial<Record<FileFormat, string>> = {
 };
 
 /** Picks the reader for a file's real format; formats nobody reads get a reason, not a guess. */
-export async function readDocument(readers: readonly DocumentReader[], detected: FileFormat, content: Buffer, filename: string): Promise<DocumentContent> {
-  let format = detected;
+export async function readDocument(readers: readonly DocumentReader[], format: FileFormat, content: Buffer, filename: string): Promise<DocumentContent> {
   if (content.length === 0) throw new UnreadableError('empty', '文件为空（0 字节）');
-  if (format === 'xlsx' || format === 'docx' || format === 'pptx') format = ooxmlKind(content) ?? format;
   const reader = readers.find((r) => r.formats.includes(format));
   if (!reader) {
     if (format === 'image') throw scanError('图片文件');

@@ -1,3 +1,5 @@
+import { ooxmlKind } from './ooxml-kind.js';
+
 /**
  * What a file really is, judged by its first bytes before its name (names and types lie:
  * `application/octet-stream` for everything, a .xls that is really .xlsx, a .doc that is HTML).
@@ -80,8 +82,10 @@ function looksLikeText(content: Buffer): boolean {
 }
 
 function zipFormat(content: Buffer, filename: string): FileFormat {
-  // An OOXML file is a zip whose first entry is usually [Content_Types].xml; the part names
-  // that tell Word from Excel appear in the local headers and the central directory.
+  // The central directory names the package's own parts; only when it cannot be read (a
+  // truncated file) do the part names anywhere in the bytes tell Word from Excel.
+  const listed = ooxmlKind(content);
+  if (listed) return listed;
   const hasPart = (name: string) => content.indexOf(name, 0, 'latin1') >= 0;
   if (hasPart('[Content_Types].xml')) {
     if (hasPart('xl/workbook')) return 'xlsx';

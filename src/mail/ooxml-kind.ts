@@ -1,8 +1,8 @@
 /**
  * Which Office Open XML document a zip is, from its central directory's entry names. Searching
- * the raw bytes for "xl/workbook" (as top-level format detection does) is fooled by a Word file
- * with an Excel table embedded in it: the embedded workbook's own part names are in the bytes
- * too. The central directory lists only the outer package's parts.
+ * the raw bytes for "xl/workbook" is fooled by a Word file with an Excel table embedded in it:
+ * the embedded workbook's own part names are in the bytes too. The central directory lists only
+ * the outer package's parts. Null when there is no readable central directory (a truncated file).
  */
 export function ooxmlKind(zip: Buffer): 'docx' | 'xlsx' | 'pptx' | null {
   const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]), Math.max(0, zip.length - 22));
