@@ -11,6 +11,7 @@ import { FIXTURE_MAIL, testApp, type TestApp } from '../testing/app.js';
 import { registrationXlsx } from '../testing/documents.js';
 import { chinaTime as china, demoCampaign, paperRequiredRules } from '../testing/demo-campaign.js';
 import { buildMail } from '../testing/mail.js';
+import { parseDocumentFields } from '../classify/classify-files.js';
 import { daysUntil, gatherDigest, readForm, type DigestInputs } from './data.js';
 import { noMailboxHealth, type MailboxHealthSource } from './inputs.js';
 import { queueDigest } from './send.js';
@@ -153,7 +154,7 @@ describe('the digest of the demo campaign', () => {
     for (const u of app.rules.units) {
       const mine = items.filter((i) => i.unit_id === u.id).sort((a, b) => (a.received_at < b.received_at ? 1 : -1));
       if (mine.length === 0) continue;
-      for (const r of (JSON.parse(mine[0]!.fields_json!) as { rows: Array<{ project?: string }> }).rows) expected.push([u.id, r.project]);
+      for (const r of parseDocumentFields(mine[0]!.fields_json)!.form!.rows) expected.push([u.id, r.project]);
     }
     expect(d.registrations.map((r) => [r.unit, r.fields.project])).toEqual(expected);
     expect(d.registrations).toHaveLength(9);
@@ -237,14 +238,12 @@ describe('pieces', () => {
     expect(daysUntil(deadline, china('2021-07-25T08:30:00'), 'Asia/Shanghai')).toBe(-3);
   });
 
-  it('reads the stored form defensively: unknown shapes, numbers, new fields', () => {
+  it('reads the stored form: the rows and problems the reader recorded, and rows stored before documents had fields', () => {
     expect(readForm(null)).toEqual({ rows: [], problems: [] });
     expect(readForm('not json')).toEqual({ rows: [], problems: [] });
-    expect(readForm('[1,2]')).toEqual({ rows: [], problems: [] });
-    expect(readForm(JSON.stringify({ rows: [{ unit: ' 浔阳区总工会 ', participants: 45, extra: 'x', phone: '' }, null, 'row', {}], problems: ['报名表未填写联系人', { code: 'no-phone', message: '报名表未填写联系电话' }], sheet: 'Sheet1' }))).toEqual({
-      rows: [{ unit: '浔阳区总工会', participants: '45' }],
-      problems: ['报名表未填写联系人', '报名表未填写联系电话'],
-    });
+    const stored = { reader: 'exceljs', errorCode: null, textChars: 10, textTruncated: false, form: { rows: [{ unit: ' 浔阳区总工会 ', participants: '45', phone: '' }, {}], unit: '浔阳区总工会', unitSource: 'column', headers: {}, table: 0, headerRow: 1, problems: [] }, problems: [{ code: 'no-phone', message: '报名表未填写联系电话' }] };
+    expect(readForm(JSON.stringify(stored))).toEqual({ rows: [{ unit: '浔阳区总工会', participants: '45' }], problems: ['报名表未填写联系电话'] });
+    expect(readForm(JSON.stringify({ rows: [{ unit: '柴桑区总工会', project: '焊工' }] }))).toEqual({ rows: [{ unit: '柴桑区总工会', project: '焊工' }], problems: [] });
   });
 
   it('paper copies are counted only when the rules require them', async () => {

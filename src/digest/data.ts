@@ -1,3 +1,4 @@
+import { parseDocumentFields } from '../classify/classify-files.js';
 import { isBounceReason } from '../mail/machine-mail.js';
 import { campaignStatus, type UnitStatus } from '../report/status.js';
 import { reviewQueue } from '../review/queue.js';
@@ -379,27 +380,17 @@ async function registrations(db: Db, rules: Rules): Promise<RegistrationEntry[]>
 
 /** documents.fields_json, read defensively: its shape belongs to the classifier and may grow. */
 export function readForm(json: string | null): { rows: Array<Partial<Record<FormField, string>>>; problems: string[] } {
-  if (!json) return { rows: [], problems: [] };
-  let v: unknown;
+  let fields: ReturnType<typeof parseDocumentFields>;
   try {
-    v = JSON.parse(json);
+    fields = parseDocumentFields(json);
   } catch {
     return { rows: [], problems: [] };
   }
-  const obj = (v && typeof v === 'object' ? v : {}) as { rows?: unknown; problems?: unknown };
-  const rows = (Array.isArray(obj.rows) ? obj.rows : [])
-    .filter((r): r is Record<string, unknown> => r !== null && typeof r === 'object')
-    .map((r) => {
-      const fields: Partial<Record<FormField, string>> = {};
-      for (const f of FORM_FIELDS) {
-        const x = r[f];
-        if (typeof x === 'string' && x.trim() !== '') fields[f] = x.trim();
-        else if (typeof x === 'number') fields[f] = String(x);
-      }
-      return fields;
-    })
-    .filter((f) => Object.keys(f).length > 0);
-  const problems = (Array.isArray(obj.problems) ? obj.problems : []).map((p) => (typeof p === 'string' ? p : typeof p === 'object' && p && 'message' in p ? String((p as { message: unknown }).message) : String(p)));
-  return { rows, problems };
+  const rows = (fields?.form?.rows ?? []).map((r) => {
+    const out: Partial<Record<FormField, string>> = {};
+    for (const f of FORM_FIELDS) if (r[f]?.trim()) out[f] = r[f]!.trim();
+    return out;
+  });
+  return { rows: rows.filter((r) => Object.keys(r).length > 0), problems: (fields?.problems ?? []).map((p) => p.message) };
 }
 

@@ -107,7 +107,7 @@ describe('replies over a real SMTP server', () => {
 
     // The unreadable file is named with its reason.
     const [yongxiu] = to('yxxzgh@163.com');
-    expect(yongxiu!.parsed.text).toMatch(/以下文件无法读取[^\n]*\n  · 永修县参赛报名表\.xlsx：Excel 文件已损坏或格式不正确，无法读取/);
+    expect(yongxiu!.parsed.text).toMatch(/以下文件无法读取[^\n]*\n  · 永修县参赛报名表\.xlsx：Excel 文件已损坏或不完整（可能未传完），无法读取/);
 
     // No unit: "a person will check", to the sender.
     const [review] = to('wangfang88@163.com');
