@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseImapEnv, type ImapSettings } from './imap.js';
 
 /**
  * Everything intake reads from the environment, parsed once. Secrets live here and nowhere
@@ -22,6 +23,13 @@ export interface Settings {
   repliesEnabled: boolean;
   /** How often `intake run` rescans the inbox (fs events only make it sooner). */
   pollMs: number;
+  /** The mailbox `intake run` watches over IMAP instead of the Maildir; null when not configured. */
+  imap: ImapSettings | null;
+  /**
+   * Messages up to this size are read whole into memory to be parsed; a larger one is streamed
+   * to the raw archive and recorded with a MessageTooLarge error for a person.
+   */
+  maxMessageBytes: number;
 }
 
 const EnvSchema = z.object({
@@ -33,6 +41,7 @@ const EnvSchema = z.object({
   SMTP_URL: z.string().optional(),
   REPLIES: z.enum(['on', 'off'], { message: 'REPLIES must be "on" or "off"' }).optional(),
   POLL_SECONDS: z.coerce.number({ message: 'POLL_SECONDS must be a number of seconds' }).positive().optional(),
+  MAX_MESSAGE_MB: z.coerce.number({ message: 'MAX_MESSAGE_MB must be a number of megabytes, e.g. 50' }).positive().optional(),
 });
 
 export class SettingsError extends Error {
@@ -41,9 +50,9 @@ export class SettingsError extends Error {
 
 export function loadSettings(flags: { rules?: string; data?: string }, env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new SettingsError(parsed.error.issues.map((i) => `environment variable ${String(i.path[0])}: ${i.message}`).join('\n'));
-  }
+  const errors = parsed.success ? [] : parsed.error.issues.map((i) => `environment variable ${String(i.path[0])}: ${i.message}`);
+  const imap = parseImapEnv(env, errors);
+  if (!parsed.success || errors.length > 0) throw new SettingsError(errors.join('\n'));
   const e = parsed.data;
   const dataDir = resolve(flags.data ?? e.INTAKE_DATA ?? './var');
   return {
@@ -57,5 +66,7 @@ export function loadSettings(flags: { rules?: string; data?: string }, env: Node
     smtpUrl: e.SMTP_URL && e.SMTP_URL !== '' ? e.SMTP_URL : null,
     repliesEnabled: e.REPLIES !== 'off',
     pollMs: (e.POLL_SECONDS ?? 5) * 1000,
+    imap,
+    maxMessageBytes: Math.round((e.MAX_MESSAGE_MB ?? 50) * 1024 * 1024),
   };
 }

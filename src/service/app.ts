@@ -35,7 +35,7 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
   const db = opened.db;
   const raw = new RawStore(settings.rawDir);
   const transport: Transport = settings.smtpUrl ? new SmtpTransport(settings.smtpUrl) : new FileTransport(settings.outboxDir);
-  const pipeline = new Pipeline({ db, raw, rules, log, afterStage: extra.afterStage });
+  const pipeline = new Pipeline({ db, raw, rules, log, afterStage: extra.afterStage, maxMessageBytes: settings.maxMessageBytes });
   const from = { name: rules.campaign.replies.from_name ?? rules.campaign.organiser.name, address: rules.campaign.mailbox };
   const sender = new OutboxSender(db, transport, { from }, log);
   if (!extra.readOnly) await sender.recoverInFlight();
