@@ -28,13 +28,13 @@ export async function applyAfterAction(client: ImapFlow, s: ImapSettings, uids: 
     if (a.kind === 'seen') await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
     else if (a.kind === 'keyword') {
       const ok = await client.messageFlagsAdd(range, [a.keyword], { uid: true });
-      if (!ok) log.warn({ mailbox: s.mailbox, keyword: a.keyword }, 'the server did not accept the keyword (its PERMANENTFLAGS may not allow keywords)');
+      if (!ok) log.warn({ keyword: a.keyword }, 'the server did not accept the keyword (its PERMANENTFLAGS may not allow keywords)');
     } else {
       await ensureFolder(client, a.folder, log);
       const moved = await client.messageMove(range, a.folder, { uid: true });
-      if (!moved) log.warn({ mailbox: s.mailbox, folder: a.folder }, 'moving processed mail failed');
+      if (!moved) log.warn({ folder: a.folder }, 'moving processed mail failed');
     }
   } catch (err) {
-    log.warn({ mailbox: s.mailbox, action: a.kind, err: (err as Error).message }, 'after-processing action failed; the messages stay as they are');
+    log.warn({ action: a.kind, err: (err as Error).message }, 'after-processing action failed; the messages stay as they are');
   }
 }

@@ -28,7 +28,7 @@ export function createImapClient(s: ImapSettings, log: Logger): ImapFlow {
     // not identify itself; imapflow sends ID before and after login when the server offers it.
     clientInfo: { name: 'intake', version: packageVersion(), vendor: 'intake' },
     // imapflow's own info lines (every command) would drown ours; its warnings and errors stay.
-    logger: log.child({ component: 'imapflow' }, { level: 'warn' }),
+    logger: log.child({ component: 'imapflow' }, { level: log.levelVal > 40 ? log.level : 'warn' }),
     // Some providers drop an IDLE session after a few minutes without saying so; restarting IDLE
     // every 4 minutes keeps the session alive and proves it still is.
     maxIdleTime: 4 * 60_000,

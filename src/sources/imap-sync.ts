@@ -97,6 +97,9 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
   const { settings, log, db } = ctx;
   const lock = await client.getMailboxLock(settings.mailbox);
   try {
+    // The message count imapflow keeps is only as fresh as the last untagged EXISTS; without
+    // IDLE nothing has told us about new mail, so ask (NOOP makes the server report it).
+    await client.noop();
     const mb = client.mailbox;
     if (!mb) throw new Error(`mailbox ${settings.mailbox} could not be selected`);
     const uidValidity = mb.uidValidity.toString();
@@ -116,10 +119,10 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
     let cp: Checkpoint;
     if (!stored) {
       cp = firstCheckpoint(ctx, uidValidity, metas, now());
-      log.info({ mailbox: settings.mailbox, uidValidity, messages: metas.length, existingMail: settings.existingMail, cutoff: cp.cutoff, baseline: cp.baseline_count }, 'first sync of the mailbox');
+      log.info({ uidValidity, messages: metas.length, existingMail: settings.existingMail, cutoff: cp.cutoff, baseline: cp.baseline_count }, 'first sync of the mailbox');
     } else if (stored.uidvalidity !== uidValidity) {
       log.warn(
-        { mailbox: settings.mailbox, previousUidValidity: stored.uidvalidity, uidValidity, messages: metas.length },
+        { previousUidValidity: stored.uidvalidity, uidValidity, messages: metas.length },
         'UIDVALIDITY changed: reading the whole mailbox again; messages already archived are recorded as duplicates and not answered',
       );
       cp = { ...stored, uidvalidity: uidValidity, last_uid: 0, baseline_uid: 0, baseline_count: 0 };
@@ -166,17 +169,17 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
           if (m.size > ctx.maxMessageBytes) {
             const dl = await client.download(String(m.uid), undefined, { uid: true });
             if (!dl.content) {
-              log.warn({ mailbox: settings.mailbox, uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
+              log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
               cp.last_uid = m.uid;
               continue;
             }
             const streamed = await storeMessageStream(ctx.raw, dl.content);
-            log.info({ mailbox: settings.mailbox, uid: m.uid, size: streamed.blob.size, sha256: streamed.blob.sha256 }, 'large message streamed to the archive');
+            log.info({ uid: m.uid, size: streamed.blob.size, sha256: streamed.blob.sha256 }, 'large message streamed to the archive');
             msg = { source, raw: streamed.head, stored: { blob: streamed.blob, contentKey: streamed.contentKey }, receivedAt: m.internalDate, receivedBasis: 'internaldate' };
           } else {
             const raw = bodies.get(m.uid);
             if (!raw) {
-              log.warn({ mailbox: settings.mailbox, uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
+              log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
               cp.last_uid = m.uid;
               continue;
             }
@@ -198,7 +201,7 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
       // Progress made before a failure is kept; the failed message is fetched again next time.
       await saveCheckpoint(db, cp, now());
     }
-    if (result.skipped > 0) log.info({ mailbox: settings.mailbox, skipped: result.skipped, cutoff: cp.cutoff, existingMail: settings.existingMail }, 'old mail left alone');
+    if (result.skipped > 0) log.info({ skipped: result.skipped, cutoff: cp.cutoff, existingMail: settings.existingMail }, 'old mail left alone');
     return result;
   } finally {
     lock.release();

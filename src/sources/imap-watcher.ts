@@ -170,9 +170,12 @@ export class ImapWatcher {
     try {
       result = await syncMailbox(client, { settings: this.o.settings, account: this.account, db: this.o.db, raw: this.o.raw, log: this.log, opens: this.o.opens, maxMessageBytes: this.o.maxMessageBytes, take: this.o.take, health: this.health });
     } catch (err) {
-      this.log.error({ reason, err: errorText(err) }, 'mailbox sync failed; will retry');
-      await this.health.failed(client.usable ? 'connected' : 'disconnected', `sync: ${errorText(err)}`).catch(() => {});
+      this.log.error({ reason, err: errorText(err) }, 'mailbox sync failed; reconnecting to try again');
+      await this.health.failed('disconnected', `sync: ${errorText(err)}`).catch(() => {});
       this.warnIfUnreachable();
+      // A fresh connection after a pause is the one retry path for every failure (a mailbox
+      // deleted under us, a half-dead session, a full disk): it resyncs by UID with backoff.
+      if (this.client === client) client.close();
       return;
     }
     this.lastGoodSync = Date.now();

@@ -39,6 +39,8 @@ export interface DovecotUser {
 
 export interface DovecotOptions {
   users?: DovecotUser[];
+  /** Appended to the generated dovecot.conf, e.g. `imap_capability = ...` to hide IDLE. */
+  extraConfig?: string;
 }
 
 export interface AppendOptions {
@@ -99,6 +101,7 @@ export class Dovecot {
     readonly dir: string,
     public port: number,
     users: DovecotUser[],
+    private readonly extraConfig: string,
   ) {
     this.users = users;
   }
@@ -110,7 +113,7 @@ export class Dovecot {
     let lastError: unknown;
     // A free port can be taken between probing and binding by another engineer's test: retry.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const d = new Dovecot(dir, await freePort(), users);
+      const d = new Dovecot(dir, await freePort(), users, opts.extraConfig ?? '');
       d.writeConfig();
       try {
         await d.startServer();
@@ -130,6 +133,11 @@ export class Dovecot {
 
   get logPath(): string {
     return join(this.dir, 'dovecot.log');
+  }
+
+  /** The server's log so far. */
+  log(): string {
+    return existsSync(this.logPath) ? readFileSync(this.logPath, 'utf8') : '';
   }
 
   /** The first user's credentials. */
@@ -189,6 +197,8 @@ default_login_user = ${loginUser}
 first_valid_uid = 0
 first_valid_gid = 0
 mail_fsync = never
+# Every client's RFC 2971 ID is logged: tests check what intake sends.
+imap_id_log = *
 mail_location = maildir:${join(this.dir, 'mail')}/%u
 passdb {
   driver = passwd-file
@@ -223,13 +233,16 @@ service stats {
     user = ${internalUser}
   }
 }
+${this.extraConfig}
 `;
     writeFileSync(this.configPath, conf);
   }
 
   private async startServer(): Promise<void> {
     this.exitNote = null;
-    const proc = spawn(dovecotBinary(), ['-F', '-c', this.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: stopping it signals the master and every session process at once,
+    // as a machine's shutdown does (the master alone lets IDLE sessions linger for ~30 s).
+    const proc = spawn(dovecotBinary(), ['-F', '-c', this.configPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stderr = '';
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     proc.once('exit', (code, signal) => {
@@ -238,6 +251,16 @@ service stats {
       if (this.proc === proc) this.proc = null;
     });
     this.proc = proc;
+    // A detached server outlives a test process that dies without afterAll: never leave one.
+    const reap = () => {
+      try {
+        process.kill(-proc.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    process.once('exit', reap);
+    proc.once('exit', () => process.off('exit', reap));
     await waitForGreeting(this.port, Date.now() + 30_000, () => this.exitNote);
   }
 
@@ -256,8 +279,15 @@ service stats {
     const proc = this.proc;
     if (!proc) return;
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-proc.pid!, sig);
+      } catch {
+        proc.kill(sig);
+      }
+    };
+    signal('SIGTERM');
+    const timer = setTimeout(() => signal('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
     this.proc = null;
@@ -273,6 +303,14 @@ service stats {
     const u = user === undefined ? this.users[0] : this.users.find((x) => x.user === user);
     if (!u) throw new Error(`no Dovecot user ${user}`);
     return u;
+  }
+
+  /** Drops every connection of a user, as a provider does when it restarts a frontend. */
+  kick(user = this.user): void {
+    const doveadm = findBinary('doveadm');
+    if (!doveadm) throw new Error(DOVECOT_INSTALL_HINT);
+    const r = spawnSync(doveadm, ['-c', this.configPath, 'kick', user], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`doveadm kick failed: ${r.stderr}`);
   }
 
   /** A connected client for a user (default: the first); the caller logs it out. */
