@@ -10,6 +10,7 @@ import type { HealthRecorder } from './health.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './imap-checkpoint.js';
 import { applyAfterAction } from './imap-after.js';
 import { uidSet } from './imap-uids.js';
+import { crashPoint } from '../util/crash-point.js';
 
 export interface SyncContext {
   settings: ImapSettings;
@@ -192,10 +193,12 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
           if (outcome.status === 'error') result.errors++;
           else done.push(m.uid);
         }
+        // Only once decided and durable may a message change flags or leave the mailbox. Before
+        // the checkpoint: a crash in between repeats the (idempotent) action, never skips it.
+        if (done.length > 0) await applyAfterAction(client, settings, done, log);
+        crashPoint('imap-batch');
         await saveCheckpoint(db, cp, now());
         if (lastReceived) await ctx.health.update({ last_mail_at: now().toISOString(), last_mail_received_at: lastReceived.toISOString() }, now());
-        // Only once decided and durable: the message may leave the mailbox or change flags now.
-        if (done.length > 0) await applyAfterAction(client, settings, done, log);
       }
     } finally {
       // Progress made before a failure is kept; the failed message is fetched again next time.

@@ -6,7 +6,7 @@ import { messageReports } from '../report/messages.js';
 import { fixtureMail } from '../testing/app.js';
 import { runCli, startCli } from '../testing/cli.js';
 import { Dovecot, startDovecot } from '../testing/dovecot.js';
-import { startIntake, waitFor, type RunningIntake, type StartIntakeOptions } from '../testing/imap-service.js';
+import { memoryLogger, startIntake, waitFor, type RunningIntake, type StartIntakeOptions } from '../testing/imap-service.js';
 import { buildMail } from '../testing/mail.js';
 import { tempDir } from '../testing/app.js';
 import { mailboxHealth } from './health.js';
@@ -100,7 +100,8 @@ describe('IMAP source against Dovecot', () => {
   it('survives a Dovecot restart mid-run: reports the mailbox unreachable, reconnects, resyncs by UID', async () => {
     const user = nextUser();
     // A poll every second proves the mailbox reachable; 3 s without one is "unreachable".
-    const svc = await intake(user, { env: { IMAP_POLL_CRON: '* * * * * *', IMAP_UNREACHABLE_MINUTES: '0.05' }, reconnectMinMs: 200, reconnectMaxMs: 1000 });
+    const logs = memoryLogger('debug');
+    const svc = await intake(user, { env: { IMAP_POLL_CRON: '* * * * * *', IMAP_UNREACHABLE_MINUTES: '0.05' }, reconnectMinMs: 200, reconnectMaxMs: 1000, log: logs.log });
     await dovecot.append([{ raw: fixture('01-xunyang-complete.eml'), date: july(15) }], { user });
     await waitFor('the first reply', () => svc.outbox().length === 1);
     await new Promise((r) => setTimeout(r, 3500));
@@ -122,6 +123,10 @@ describe('IMAP source against Dovecot', () => {
     await waitFor('the reply to mail after the restart', () => svc.outbox().length === 2);
     const [up] = await mailboxHealth(svc.app.db);
     expect(up).toMatchObject({ state: 'connected', unreachable: false, downSince: null });
+    const entries = logs.lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(entries.some((e) => e.level === 40 && e.msg.startsWith('mailbox unreachable'))).toBe(true);
+    expect(entries.filter((e) => e.msg === 'connected to the IMAP server').length).toBeGreaterThanOrEqual(2);
+    expect(logs.lines.join('\n')).not.toContain(dovecot.users.find((u) => u.user === user)!.password);
     const reports = await messageReports(svc.app.db);
     expect(reports.map((r) => [r.unit, r.reply])).toEqual([
       ['xunyang', 'ack'],
@@ -274,6 +279,39 @@ describe('IMAP source against Dovecot', () => {
     } finally {
       await noIdle.cleanup();
     }
+  });
+
+  it('a crash at any point (archived, decided, reply claimed, batch done) loses nothing and answers once', async () => {
+    const user = nextUser();
+    const data = tempDir();
+    const env = { ...dovecot.env('INBOX', user), ...NO_POLL, IMAP_AFTER: 'seen' };
+    await dovecot.append(
+      [
+        { raw: fixture('01-xunyang-complete.eml'), date: july(15) },
+        { raw: fixture('02-chaisang-zip-gbk.eml'), date: july(16) },
+      ],
+      { user },
+    );
+    const runUntilExit = async (extra: Record<string, string>) => {
+      const child = startCli(['run', '--data', data], { ...env, ...extra });
+      return new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
+    };
+    for (const [i, point] of ['archive', 'decide', 'reply-claimed', 'imap-batch'].entries()) {
+      if (i > 0) await dovecot.append([{ raw: buildMail({ from: { name: '武宁县总工会', address: 'wn@163.com' }, subject: `武宁县参赛报名表 ${point}`, messageId: `<crash-${point}@163.com>`, date: july(17), received: null, text: '报名表' }), date: july(17) }], { user });
+      expect(await runUntilExit({ INTAKE_CRASH_AT: point })).toBe('SIGKILL');
+    }
+    const child = startCli(['run', '--data', data], env);
+    try {
+      await waitFor('every message answered', () => existsSync(join(data, 'outbox')) && readdirEml(join(data, 'outbox')).length === 5, 90_000);
+      const reports = JSON.parse(`[${runCli(['messages', '--json', '--data', data], env).stdout.trim().split('\n').join(',')}]`) as Array<{ status: string; reply: string; duplicateOf: number | null }>;
+      expect(reports).toHaveLength(5);
+      expect(reports.every((r) => r.status === 'decided' && r.duplicateOf === null && r.reply !== 'none')).toBe(true);
+      await waitFor('every message marked \\Seen', async () => (await dovecot.messages('INBOX', user)).every((m) => m.flags.includes('\\Seen')));
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+    }
+    expect(readdirEml(join(data, 'outbox'))).toHaveLength(5);
   });
 
   it('`intake run` with IMAP_URL watches the mailbox instead of the Maildir, seeds no demo mail; `intake health` reports it', async () => {

@@ -1,6 +1,7 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSettings } from '../config/env.js';
+import pino from 'pino';
 import { silentLogger, type Logger } from '../log.js';
 import { openApp, type App } from '../service/app.js';
 import { runService, type RunHandle } from '../service/run.js';
@@ -68,4 +69,11 @@ export async function waitFor<T>(what: string, cond: () => Promise<T | false | n
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A logger that keeps its JSON lines, with the service's redaction, for tests that read logs. */
+export function memoryLogger(level = 'debug'): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = pino({ level, redact: { paths: ['password', '*.password', 'pass', '*.pass', 'auth', '*.auth'], censor: '[redacted]' } }, { write: (s: string) => void lines.push(s) });
+  return { log, lines };
 }
