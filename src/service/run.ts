@@ -5,7 +5,7 @@ import { describeImap } from '../config/imap.js';
 import { campaignStatus } from '../report/status.js';
 import { renderStatusTable } from '../report/status-table.js';
 import { FileSource } from '../sources/files.js';
-import { ImapWatcher } from '../sources/imap-watcher.js';
+import type { ImapWatcher } from '../sources/imap-watcher.js';
 import type { App } from './app.js';
 import { ingestFrom } from './ingest.js';
 
@@ -109,33 +109,37 @@ function maildirWatch(app: App, serial: Serial, tookMail: () => Promise<void>): 
 function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Watch {
   const { settings, log } = app;
   const imap = settings.imap!;
-  const watcher = new ImapWatcher({
-    settings: imap,
-    db: app.db,
-    raw: app.raw,
-    log,
-    opens: app.rules.campaign.opens ? new Date(app.rules.campaign.opens) : null,
-    maxMessageBytes: settings.maxMessageBytes,
-    take: (msg) => serial(() => app.pipeline.process(msg)),
-    afterSync: async (r) => {
-      await serial(async () => {
-        // Messages left in error by an earlier attempt are tried again with every sync.
-        await app.pipeline.recover();
-        await app.flushOutbox();
-      });
-      if (r.taken > 0) await tookMail();
-    },
-  });
+  let watcher: ImapWatcher | null = null;
   return {
     label: describeImap(imap),
     async start() {
+      // Loaded only here: every other command starts faster without the IMAP client.
+      const { ImapWatcher } = await import('../sources/imap-watcher.js');
+      watcher = new ImapWatcher({
+        settings: imap,
+        db: app.db,
+        raw: app.raw,
+        log,
+        opens: app.rules.campaign.opens ? new Date(app.rules.campaign.opens) : null,
+        maxMessageBytes: settings.maxMessageBytes,
+        take: (msg) => serial(() => app.pipeline.process(msg)),
+        afterBatch: () => serial(async () => void (await app.flushOutbox())),
+        afterSync: async (r) => {
+          await serial(async () => {
+            // Messages left in error by an earlier attempt are tried again with every sync.
+            await app.pipeline.recover();
+            await app.flushOutbox();
+          });
+          if (r.taken > 0) await tookMail();
+        },
+      });
       await serial(async () => {
         await app.pipeline.recover();
         await app.flushOutbox();
       });
       await watcher.start();
     },
-    stop: () => watcher.stop(),
+    stop: async () => watcher?.stop(),
   };
 }
 

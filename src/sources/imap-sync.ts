@@ -26,6 +26,8 @@ export interface SyncContext {
   /** Archives and decides one message. Throws only when it could not even be archived. */
   take(msg: SourceMessage): Promise<Outcome>;
   health: HealthRecorder;
+  /** After each batch that took in mail: replies go out while a long backlog is still read. */
+  afterBatch?: () => Promise<void>;
   now?: () => Date;
 }
 
@@ -198,7 +200,10 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
         if (done.length > 0) await applyAfterAction(client, settings, done, log);
         crashPoint('imap-batch');
         await saveCheckpoint(db, cp, now());
-        if (lastReceived) await ctx.health.update({ last_mail_at: now().toISOString(), last_mail_received_at: lastReceived.toISOString() }, now());
+        if (lastReceived) {
+          await ctx.health.update({ last_mail_at: now().toISOString(), last_mail_received_at: lastReceived.toISOString() }, now());
+          await ctx.afterBatch?.();
+        }
       }
     } finally {
       // Progress made before a failure is kept; the failed message is fetched again next time.

@@ -23,6 +23,8 @@ export interface ImapWatcherOptions {
   take(msg: SourceMessage): Promise<Outcome>;
   /** After every completed sync, also when nothing was new (the poll's heartbeat). */
   afterSync?(result: SyncResult): Promise<void>;
+  /** After each batch of a sync that took in mail (a long backlog is read in batches). */
+  afterBatch?(): Promise<void>;
   /** Tests: another client factory or randomness. */
   createClient?: (s: ImapSettings, log: Logger) => ImapFlow;
   random?: () => number;
@@ -168,7 +170,7 @@ export class ImapWatcher {
     if (!client || !client.usable || this.stopped) return;
     let result: SyncResult;
     try {
-      result = await syncMailbox(client, { settings: this.o.settings, account: this.account, db: this.o.db, raw: this.o.raw, log: this.log, opens: this.o.opens, maxMessageBytes: this.o.maxMessageBytes, take: this.o.take, health: this.health });
+      result = await syncMailbox(client, { settings: this.o.settings, account: this.account, db: this.o.db, raw: this.o.raw, log: this.log, opens: this.o.opens, maxMessageBytes: this.o.maxMessageBytes, take: this.o.take, health: this.health, afterBatch: this.o.afterBatch });
     } catch (err) {
       this.log.error({ reason, err: errorText(err) }, 'mailbox sync failed; reconnecting to try again');
       await this.health.failed('disconnected', `sync: ${errorText(err)}`).catch(() => {});
