@@ -43,3 +43,14 @@ export function createImapClient(s: ImapSettings, log: Logger): ImapFlow {
     socketTimeout: 10 * 60_000,
   });
 }
+
+/**
+ * RFC 2971 ID once more, now that we are logged in. 163/126/yeah.net (Coremail) answer SELECT
+ * with "NO Unsafe Login" unless ID came after authentication; imapflow repeats its pre-login ID
+ * only when the server's first answer was nearly empty, which Coremail's is not. `run` is
+ * imapflow's command runner (not in its typings); the ID response updates `serverInfo`.
+ */
+export async function identifyAfterLogin(client: ImapFlow): Promise<void> {
+  if (!client.capabilities.has('ID')) return;
+  await (client as unknown as { run(command: string, ...args: unknown[]): Promise<unknown> }).run('ID', client.clientInfo);
+}

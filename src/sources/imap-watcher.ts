@@ -8,7 +8,7 @@ import type { Outcome } from '../pipeline/pipeline.js';
 import type { Db } from '../store/db.js';
 import { Backoff } from './backoff.js';
 import { HealthRecorder } from './health.js';
-import { createImapClient } from './imap-client.js';
+import { createImapClient, identifyAfterLogin } from './imap-client.js';
 import { syncMailbox, type SyncResult } from './imap-sync.js';
 
 export interface ImapWatcherOptions {
@@ -126,6 +126,7 @@ export class ImapWatcher {
     });
     try {
       await client.connect();
+      await identifyAfterLogin(client);
     } catch (err) {
       this.log.warn({ err: errorText(err), attempt: this.backoff.attempts + 1 }, 'could not connect to the IMAP server');
       await this.health.failed('disconnected', `connect: ${errorText(err)}`).catch(() => {});
