@@ -12,7 +12,9 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
           exclude: ['src/**/*.integration.test.ts', 'node_modules/**'],
-          testTimeout: 30_000,
+          // The CLI tests spawn intake several times per test; on a loaded 2-core machine one
+          // spawn can take 5-10 s.
+          testTimeout: 120_000,
         },
       },
       {
