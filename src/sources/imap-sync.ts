@@ -28,6 +28,8 @@ export interface SyncContext {
   health: HealthRecorder;
   /** After each batch that took in mail: replies go out while a long backlog is still read. */
   afterBatch?: () => Promise<void>;
+  /** SELECT the folder again first (the poll does): see syncMailbox. */
+  reselect?: boolean;
   now?: () => Date;
 }
 
@@ -101,8 +103,12 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
   const lock = await client.getMailboxLock(settings.mailbox);
   try {
     // The message count imapflow keeps is only as fresh as the last untagged EXISTS; without
-    // IDLE nothing has told us about new mail, so ask (NOOP makes the server report it).
-    await client.noop();
+    // IDLE nothing has told us about new mail, so ask (NOOP makes the server report it). The
+    // poll SELECTs again instead: a session whose folder was deleted and recreated under it may
+    // go on seeing the old one (Dovecot does, until it drops the session), and only a fresh
+    // SELECT shows the new UIDVALIDITY.
+    if (ctx.reselect) await client.mailboxOpen(settings.mailbox);
+    else await client.noop();
     const mb = client.mailbox;
     if (!mb) throw new Error(`mailbox ${settings.mailbox} could not be selected`);
     const uidValidity = mb.uidValidity.toString();
