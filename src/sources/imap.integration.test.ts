@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { messageReports } from '../report/messages.js';
@@ -36,9 +36,18 @@ beforeEach(() => {
 afterAll(async () => {
   await dovecot?.cleanup();
 });
+const scratch: string[] = [];
 afterEach(async () => {
-  for (const r of running.splice(0)) await r.stop();
+  const stopped = running.splice(0);
+  for (const r of stopped) await r.stop();
+  for (const r of stopped) if (r.ownsDataDir) rmSync(r.dataDir, { recursive: true, force: true });
+  for (const d of scratch.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+const scratchDir = () => {
+  const d = tempDir();
+  scratch.push(d);
+  return d;
+};
 
 /** Each test watches its own user's mailbox on the shared server. */
 const nextUser = () => dovecot.users[userSeq++]!.user;
@@ -294,7 +303,7 @@ describe('IMAP source against Dovecot', () => {
 
   it('a crash at any point (archived, decided, reply claimed, batch done) loses nothing and answers once', async () => {
     const user = nextUser();
-    const data = tempDir();
+    const data = scratchDir();
     const env = { ...dovecot.env('INBOX', user), ...NO_POLL, IMAP_AFTER: 'seen' };
     await dovecot.append(
       [
@@ -327,7 +336,7 @@ describe('IMAP source against Dovecot', () => {
 
   it('`intake run` with IMAP_URL watches the mailbox instead of the Maildir, seeds no demo mail; `intake health` reports it', async () => {
     const user = nextUser();
-    const data = tempDir();
+    const data = scratchDir();
     const env = { ...dovecot.env('INBOX', user), ...NO_POLL };
     const child = startCli(['run', '--data', data], env);
     let stdout = '';

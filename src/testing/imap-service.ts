@@ -12,6 +12,8 @@ import type { Dovecot } from './dovecot.js';
 export interface RunningIntake {
   app: App;
   dataDir: string;
+  /** True when startIntake made the data folder (a test removes it once everything stopped). */
+  ownsDataDir: boolean;
   handle: RunHandle;
   /** Everything the service printed (status tables, "Watching ..."). */
   output: string[];
@@ -47,6 +49,7 @@ export async function startIntake(dovecot: Dovecot, opts: StartIntakeOptions = {
   return {
     app,
     dataDir,
+    ownsDataDir: opts.dataDir === undefined,
     handle,
     output,
     outbox: () => (existsSync(join(dataDir, 'outbox')) ? readdirSync(join(dataDir, 'outbox')).filter((f) => f.endsWith('.eml')) : []),
