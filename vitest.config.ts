@@ -12,7 +12,9 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
           exclude: ['src/**/*.integration.test.ts', 'node_modules/**'],
-          testTimeout: 30_000,
+          // The CLI tests spawn intake several times per test; on a loaded 2-core machine one
+          // spawn can take 5-10 s.
+          testTimeout: 120_000,
         },
       },
       {
@@ -24,6 +26,9 @@ export default defineConfig({
           // Real servers on real ports: one file at a time keeps them from competing.
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
+          // After the unit project, not beside it: two CPU-heavy groups at once on a 2-core
+          // machine only make both slower, and servers start on a quieter machine.
+          sequence: { groupOrder: 1 },
         },
       },
     ],

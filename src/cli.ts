@@ -23,6 +23,7 @@ import { paperHistory, PaperDateError, recordPaper, undoPaper } from './paper/pa
 import { dueOccasion, manualOccasion, nextOccasion, queueReminders, type ReminderRun } from './reminders/reminders.js';
 import { OUTBOX_STATUSES, type OutboxStatus } from './store/tables.js';
 import { queueDigest, renderDigest } from './digest/send.js';
+import { mailboxHealth } from './sources/health.js';
 
 const print = (s: string) => process.stdout.write(s + '\n');
 
@@ -121,6 +122,24 @@ withGlobals(program.command('status').description('per unit: which required item
   await withApp(opts, async (app) => {
     const status = await campaignStatus(app.db, app.rules);
     print(opts.json ? JSON.stringify(status, null, 2) : renderStatusTable(status, app.rules));
+  }, { readOnly: true });
+});
+
+withGlobals(program.command('health').description('the watched IMAP mailbox: last sync, last mail, errors; exit code 1 when unreachable').option('--json', 'as JSON')).action(async (opts: GlobalOpts & { json?: boolean }) => {
+  await withApp(opts, async (app) => {
+    const health = await mailboxHealth(app.db);
+    if (health.some((h) => h.unreachable)) process.exitCode = 1;
+    if (opts.json) return print(JSON.stringify(health, null, 2));
+    if (health.length === 0) return print('No IMAP mailbox has been watched yet (set IMAP_URL and run `intake run`).');
+    const tz = app.rules.campaign.timezone;
+    const t = (v: string | null) => (v ? formatLocalTime(v, tz).slice(0, 16) : '-');
+    print(
+      renderTable(
+        ['mailbox', 'state', 'IDLE', 'last sync', 'last mail', 'down since', 'last error'],
+        health.map((h) => [`${h.account}/${h.mailbox}`, h.unreachable ? `${h.state}, UNREACHABLE` : h.state, h.idle ? 'yes' : 'no', t(h.lastSyncAt), t(h.lastMailAt), t(h.downSince), h.lastError ? `${t(h.lastErrorAt)} ${h.lastError}`.slice(0, 80) : '']),
+      ),
+    );
+    for (const h of health) if (h.problem) print(`\n${h.problem}`);
   }, { readOnly: true });
 });
 

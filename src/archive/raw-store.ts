@@ -43,8 +43,11 @@ export class RawStore {
     return { sha256, size: bytes.length, path };
   }
 
-  /** Stores a stream without holding it in memory; the hash is computed while writing. */
-  async putStream(source: Readable): Promise<StoredBlob> {
+  /**
+   * Stores a stream without holding it in memory; the hash is computed while writing, and
+   * `observe` sees every chunk on the way (to compute more than the hash in the same pass).
+   */
+  async putStream(source: Readable, observe?: (chunk: Buffer) => void): Promise<StoredBlob> {
     const tmp = this.tmpName();
     const hash = createHash('sha256');
     let size = 0;
@@ -52,6 +55,7 @@ export class RawStore {
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         size += chunk.length;
+        observe?.(chunk);
         cb(null, chunk);
       },
     });

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseImapEnv, type ImapSettings } from './imap.js';
 
 /**
  * Everything intake reads from the environment, parsed once. Secrets live here and nowhere
@@ -31,6 +32,13 @@ export interface Settings {
   pollMs: number;
   /** SOFFICE: LibreOffice's soffice binary for documents the libraries cannot read; "off" disables it; unset finds it on PATH. */
   soffice: string | undefined;
+  /** The mailbox `intake run` watches over IMAP instead of the Maildir; null when not configured. */
+  imap: ImapSettings | null;
+  /**
+   * Messages up to this size are read whole into memory to be parsed; a larger one is streamed
+   * to the raw archive and recorded with a MessageTooLarge error for a person.
+   */
+  maxMessageBytes: number;
 }
 
 export type SmtpTls = 'secure' | 'starttls' | 'none';
@@ -97,6 +105,7 @@ const EnvSchema = z.object({
   REPLIES: z.enum(['on', 'off'], { message: 'REPLIES must be "on" or "off"' }).optional(),
   SOFFICE: z.string().optional(),
   POLL_SECONDS: z.coerce.number({ message: 'POLL_SECONDS must be a number of seconds' }).positive().optional(),
+  MAX_MESSAGE_MB: z.coerce.number({ message: 'MAX_MESSAGE_MB must be a number of megabytes, e.g. 50' }).positive().optional(),
 });
 
 export class SettingsError extends Error {
@@ -105,10 +114,11 @@ export class SettingsError extends Error {
 
 export function loadSettings(flags: { rules?: string; data?: string; dryRun?: boolean }, env: NodeJS.ProcessEnv = process.env): Settings {
   // An empty variable (`SMTP_HOST=` in a compose file) means unset.
-  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
-  if (!parsed.success) {
-    throw new SettingsError(parsed.error.issues.map((i) => `environment variable ${String(i.path[0])}: ${i.message}`).join('\n'));
-  }
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = EnvSchema.safeParse(set);
+  const errors = parsed.success ? [] : parsed.error.issues.map((i) => `environment variable ${String(i.path[0])}: ${i.message}`);
+  const imap = parseImapEnv(set, errors);
+  if (!parsed.success || errors.length > 0) throw new SettingsError(errors.join('\n'));
   const e = parsed.data;
   const dataDir = resolve(flags.data ?? e.INTAKE_DATA ?? './var');
   return {
@@ -130,6 +140,8 @@ export function loadSettings(flags: { rules?: string; data?: string; dryRun?: bo
     sentFolder: sentFolderSettings(e),
     pollMs: (e.POLL_SECONDS ?? 5) * 1000,
     soffice: e.SOFFICE && e.SOFFICE !== '' ? e.SOFFICE : undefined,
+    imap,
+    maxMessageBytes: Math.round((e.MAX_MESSAGE_MB ?? 50) * 1024 * 1024),
   };
 }
 

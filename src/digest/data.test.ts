@@ -13,7 +13,7 @@ import { chinaTime as china, demoCampaign, paperRequiredRules } from '../testing
 import { buildMail } from '../testing/mail.js';
 import { parseDocumentFields } from '../classify/classify-files.js';
 import { daysUntil, gatherDigest, readForm, type DigestInputs } from './data.js';
-import { noMailboxHealth, type MailboxHealthSource } from './inputs.js';
+import { HealthRecorder } from '../sources/health.js';
 import { queueDigest } from './send.js';
 
 let app: TestApp | undefined;
@@ -24,7 +24,6 @@ afterEach(async () => {
 
 const inputs = (a: TestApp, now: Date, extra: Partial<DigestInputs> = {}): DigestInputs => ({
   now,
-  mailbox: noMailboxHealth,
   readRaw: (sha) => a.raw.read(sha),
   ...extra,
 });
@@ -208,12 +207,16 @@ describe('delivery problems', () => {
     expect(fixture).toMatchObject({ from: 'mailer-daemon@sina.com', subject: '系统退信', bounced: null, recipients: [] });
   });
 
-  it('paper copies come from the recorded ones when the campaign requires them; the mailbox health from its source', async () => {
+  it('paper copies come from the recorded ones when the campaign requires them; the mailbox health from its record', async () => {
     app = await demoCampaign({ rulesDir: paperRequiredRules() });
     await recordPaper(app.db, app.rules, 'xunyang', { date: '2021-07-19T10:00', now: china('2021-07-19T10:05:00') });
     await recordPaper(app.db, app.rules, 'chaisang', { date: '2021-07-23', now: china('2021-07-23T09:00:00') });
-    const mailbox: MailboxHealthSource = { mailboxHealth: async () => ({ mailbox: 'jjszjjb@sina.com', reachable: false, lastOkAt: '2021-07-19T22:00:00.000Z', lastError: 'AUTHENTICATIONFAILED', lastErrorAt: '2021-07-20T00:00:00.000Z' }) };
-    const d = await gatherDigest(app.db, app.rules, inputs(app, china('2021-07-20T10:00:00'), { mailbox }));
+    // The IMAP source last synced at 06:00, then failed to log in: four hours later, past its
+    // 15-minute threshold, the mailbox is unreachable.
+    const health = new HealthRecorder(app.db, 'jjszjjb@sina.com@imap.sina.com', 'INBOX', 15 * 60_000);
+    await health.synced(new Date('2021-07-19T22:00:00.000Z'));
+    await health.failed('disconnected', 'AUTHENTICATIONFAILED', new Date('2021-07-20T00:00:00.000Z'));
+    const d = await gatherDigest(app.db, app.rules, inputs(app, china('2021-07-20T10:00:00')));
     expect(d.paperRequired).toBe(true);
     const rows = await app.db.selectFrom('paper_copies').select('unit_id').where('removed_at', 'is', null).execute();
     expect(d.counts.paperPending).toBe(d.counts.units - rows.length);
@@ -224,7 +227,10 @@ describe('delivery problems', () => {
     // With paper required, xunyang's emailed items alone no longer make it complete.
     expect(d.units.find((u) => u.unit === 'jiaoyu')).toMatchObject({ complete: false, missing: ['paper'] });
     expect(d.units.find((u) => u.unit === 'xunyang')).toMatchObject({ complete: true });
-    expect(d.mailbox).toMatchObject({ reachable: false, lastError: 'AUTHENTICATIONFAILED' });
+    expect(d.mailbox).toEqual({ mailbox: 'jjszjjb@sina.com@imap.sina.com (INBOX)', reachable: false, lastOkAt: '2021-07-19T22:00:00.000Z', lastError: 'AUTHENTICATIONFAILED', lastErrorAt: '2021-07-20T00:00:00.000Z' });
+    // Synced again: reachable, and the digest says nothing about it.
+    await health.synced(new Date('2021-07-20T01:59:00.000Z'));
+    expect((await gatherDigest(app.db, app.rules, inputs(app, china('2021-07-20T10:00:00')))).mailbox).toMatchObject({ reachable: true });
   });
 });
 

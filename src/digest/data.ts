@@ -8,7 +8,7 @@ import type { Db } from '../store/db.js';
 import type { ReplyKind } from '../store/tables.js';
 import { formatLocalTime } from '../util/time.js';
 import { bounceDetails } from './bounces.js';
-import type { MailboxHealth, MailboxHealthSource } from './inputs.js';
+import { mailboxHealth } from '../sources/health.js';
 
 export type UnitState = 'complete' | 'complete-late' | 'incomplete' | 'nothing';
 
@@ -90,6 +90,18 @@ export interface RegistrationEntry {
   problems: string[];
 }
 
+/** The watched IMAP mailbox, when `intake run` watches one (a Maildir keeps no health record). */
+export interface MailboxHealth {
+  /** The mailbox as people know it, e.g. jjszjjb@sina.com (INBOX). */
+  mailbox: string;
+  reachable: boolean;
+  /** Last time intake reached it, ISO. */
+  lastOkAt: string | null;
+  /** The last failure, as the server or network said it; null when none. */
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
 export interface DigestData {
   generatedAt: string;
   campaign: {
@@ -137,7 +149,6 @@ export interface DigestData {
 
 export interface DigestInputs {
   now: Date;
-  mailbox: MailboxHealthSource;
   /** The raw archive, to read what a bounce says about the mail it returns. */
   readRaw: (sha256: string) => Buffer;
 }
@@ -216,11 +227,19 @@ export async function gatherDigest(db: Db, rules: Rules, inputs: DigestInputs): 
     arrivalsNotListed: { machine: machineIds.size, duplicates: arrivalsAll.filter((a) => a.duplicate && !a.machine).length },
     review: queue.map((r) => reviewEntry(r, unitName)),
     delivery,
-    mailbox: await inputs.mailbox.mailboxHealth(),
+    mailbox: await watchedMailbox(db, now),
     paperRequired: c.paper.required,
     participants: closed ? units.filter((u) => u.onTime) : null,
     registrations: await registrations(db, rules),
   };
+}
+
+/** The mailbox the digest reports on: one that cannot be reached, if any, else the first watched. */
+async function watchedMailbox(db: Db, now: Date): Promise<MailboxHealth | null> {
+  const all = await mailboxHealth(db, now);
+  const h = all.find((m) => m.unreachable) ?? all[0];
+  if (!h) return null;
+  return { mailbox: `${h.account} (${h.mailbox})`, reachable: !h.unreachable, lastOkAt: h.lastSyncAt, lastError: h.lastError, lastErrorAt: h.lastErrorAt };
 }
 
 /** The last digest that reached someone, and the messages that came after it. */

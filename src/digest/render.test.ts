@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../testing/app.js';
 import { recordPaper } from '../paper/paper.js';
+import { HealthRecorder } from '../sources/health.js';
 import { chinaTime as china, demoCampaign, paperRequiredRules } from '../testing/demo-campaign.js';
 import type { DigestData } from './data.js';
 import { renderDigest, type RenderedDigest } from './send.js';
@@ -86,13 +87,14 @@ describe('the digest as HTML mail', () => {
     expect(html).not.toContain('<b onmouseover');
   });
 
-  it('shows paper copies when the campaign requires them, and an unreachable mailbox when its source reports it', async () => {
+  it('shows paper copies when the campaign requires them, and an unreachable mailbox when its health record says so', async () => {
     const paperApp = await demoCampaign({ rulesDir: paperRequiredRules() });
     try {
       await recordPaper(paperApp.db, paperApp.rules, 'xunyang', { date: '2021-07-19T10:00', now: china('2021-07-19T10:05:00') });
-      const r = await renderDigest(paperApp, china('2021-07-20T08:30:00'), {
-        mailbox: { mailboxHealth: async () => ({ mailbox: 'jjszjjb@sina.com', reachable: false, lastOkAt: '2021-07-19T22:00:00.000Z', lastError: 'Connection timed out', lastErrorAt: '2021-07-20T00:00:00.000Z' }) },
-      });
+      const health = new HealthRecorder(paperApp.db, 'jjszjjb@sina.com', 'INBOX', 15 * 60_000);
+      await health.synced(new Date('2021-07-19T22:00:00.000Z'));
+      await health.failed('disconnected', 'Connection timed out', new Date('2021-07-20T00:00:00.000Z'));
+      const r = await renderDigest(paperApp, china('2021-07-20T08:30:00'));
       const html = visible(r.html);
       expect(html).toContain(' 42 纸质件未交 ');
       expect(html).not.toContain('单位总数');

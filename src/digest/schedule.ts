@@ -2,13 +2,11 @@ import { createTask, parse, type ScheduledTask } from 'node-cron';
 import type { App } from '../service/app.js';
 import { formatLocalTime } from '../util/time.js';
 import { queueDigest, type QueuedDigest } from './send.js';
-import type { DigestSources } from './sources.js';
 
 export interface DigestScheduleOptions {
   /** Delivers what was queued (`intake run` passes its outbox flush). */
   deliver: () => Promise<unknown>;
   now?: () => Date;
-  sources?: DigestSources;
 }
 
 type ScheduleApp = Pick<App, 'db' | 'rules' | 'raw' | 'log'>;
@@ -85,7 +83,7 @@ export class DigestSchedule {
         this.warnedNoRecipients = true;
         return null;
       }
-      const queued = await queueDigest(this.app, { slot: slot.toISOString(), trigger: 'schedule', now: this.now(), sources: this.opts.sources });
+      const queued = await queueDigest(this.app, { slot: slot.toISOString(), trigger: 'schedule', now: this.now() });
       if (!queued) {
         log.info({ slot: slot.toISOString() }, 'digest for this time already recorded; not sent again');
         return null;

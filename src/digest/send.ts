@@ -4,7 +4,6 @@ import type { OutboxAttachment } from '../store/tables.js';
 import { digestDedupeKey, gatherDigest, type DigestData } from './data.js';
 import { renderDigestHtml } from './render-html.js';
 import { renderDigestText } from './render-text.js';
-import { digestSources, type DigestSources } from './sources.js';
 import { buildWorkbook } from './workbook.js';
 import { digestSubject, workbookFileName } from './wording.js';
 
@@ -21,8 +20,8 @@ export interface RenderedDigest {
 type DigestApp = Pick<App, 'db' | 'rules' | 'raw'>;
 
 /** The digest as of `now`: its data, both bodies and the workbook. Writes nothing. */
-export async function renderDigest(app: DigestApp, now: Date, sources: DigestSources = digestSources(app)): Promise<RenderedDigest> {
-  const data = await gatherDigest(app.db, app.rules, { now, mailbox: sources.mailbox, readRaw: (sha) => app.raw.read(sha) });
+export async function renderDigest(app: DigestApp, now: Date): Promise<RenderedDigest> {
+  const data = await gatherDigest(app.db, app.rules, { now, readRaw: (sha) => app.raw.read(sha) });
   return {
     data,
     subject: digestSubject(data),
@@ -45,11 +44,11 @@ export interface QueuedDigest {
  * transaction; the outbox sender delivers them at most once. A slot already recorded (by this
  * process before a restart, or by another one) is never sent again: returns null.
  */
-export async function queueDigest(app: DigestApp, opts: { slot: string; trigger: 'schedule' | 'manual'; now: Date; sources?: DigestSources }): Promise<QueuedDigest | null> {
+export async function queueDigest(app: DigestApp, opts: { slot: string; trigger: 'schedule' | 'manual'; now: Date }): Promise<QueuedDigest | null> {
   const recipients = [...new Set(app.rules.campaign.staff.digest_recipients.map((a) => a.toLowerCase()))];
   if (recipients.length === 0) throw new Error('campaign.yaml staff.digest_recipients is empty: list who receives the digest');
   if (await app.db.selectFrom('digests').select('id').where('slot', '=', opts.slot).executeTakeFirst()) return null;
-  const rendered = await renderDigest(app, opts.now, opts.sources);
+  const rendered = await renderDigest(app, opts.now);
   const attachments: OutboxAttachment[] = [{ filename: rendered.workbook.filename, contentType: XLSX_TYPE, contentBase64: rendered.workbook.content.toString('base64') }];
   const domain = app.rules.campaign.mailbox.split('@')[1] ?? 'intake.invalid';
   const created = opts.now.toISOString();

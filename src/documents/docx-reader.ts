@@ -1,4 +1,5 @@
 import mammoth from 'mammoth';
+import { fromBufferPromise } from 'yauzl';
 import { UnreadableError } from '../containers/budget.js';
 import { isTruncatedZip, LibraryCannotRead, MAX_TABLE_ROWS, scanError, type DocumentContent, type DocumentReader, type Table } from './reader.js';
 
@@ -74,14 +75,41 @@ export const docxReader: DocumentReader = {
         return { src: '' };
       }),
     };
-    let raw, html;
     try {
-      [raw, html] = await Promise.all([mammoth.extractRawText({ buffer: content }), mammoth.convertToHtml({ buffer: content }, options)]);
+      const raw = await mammoth.extractRawText({ buffer: content });
+      const text = raw.value.replace(/\n{3,}/g, '\n\n').trim();
+      const empty = text.replace(/\s/g, '').length === 0;
+      // The HTML pass finds tables and counts images, and costs as much as the text pass: it runs
+      // only for a document with a table, or one without text (a scan pasted into Word?).
+      const html = empty || (await mayHaveTables(content)) ? await mammoth.convertToHtml({ buffer: content }, options) : null;
+      if (empty && images > 0) throw scanError('Word 文件中只有图片');
+      return { text, tables: html ? tablesFromHtml(html.value) : [] };
     } catch (err) {
+      if (err instanceof UnreadableError) throw err;
       throw new LibraryCannotRead('corrupt', 'Word 文件已损坏或格式不正确，无法读取', (err as Error).message ?? String(err));
     }
-    const text = raw.value.replace(/\n{3,}/g, '\n\n').trim();
-    if (text.replace(/\s/g, '').length === 0 && images > 0) throw scanError('Word 文件中只有图片');
-    return { text, tables: tablesFromHtml(html.value) };
   },
 };
+
+/**
+ * Whether the document body has a table (w:tbl, whatever the namespace prefix). Anything odd
+ * answers yes, so the full path runs and reports the problem.
+ */
+async function mayHaveTables(content: Buffer): Promise<boolean> {
+  try {
+    const zip = await fromBufferPromise(content, { lazyEntries: true });
+    try {
+      for await (const entry of zip.eachEntry()) {
+        if (entry.fileName !== 'word/document.xml') continue;
+        const chunks: Buffer[] = [];
+        for await (const c of await zip.openReadStreamPromise(entry)) chunks.push(c as Buffer);
+        return /<(\w+:)?tbl[\s>]/.test(Buffer.concat(chunks).toString('utf8'));
+      }
+    } finally {
+      zip.close();
+    }
+  } catch {
+    return true;
+  }
+  return true;
+}

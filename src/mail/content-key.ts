@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { readRawHeaders } from './raw-headers.js';
 
 /**
@@ -9,6 +9,15 @@ import { readRawHeaders } from './raw-headers.js';
 const TRACE = new Set(['received', 'return-path', 'delivered-to', 'x-original-to', 'x-delivered-to', 'x-rcpt-to', 'x-received', 'dkim-signature', 'arc-seal', 'arc-message-signature', 'arc-authentication-results', 'authentication-results', 'x-spam-status', 'x-spam-score', 'x-qq-mid', 'x-mailer-info', 'x-sina-mid', 'x-uid', 'status', 'x-keywords', 'x-status']);
 
 export function contentKey(raw: Buffer): string {
+  return contentKeyHash(raw).digest('hex');
+}
+
+/**
+ * The running hash behind contentKey, for a message streamed in pieces: `head` must hold the
+ * whole header block (or the first 1 MiB, where readRawHeaders stops looking); the bytes after
+ * `head` are then fed to the returned hash unchanged.
+ */
+export function contentKeyHash(raw: Buffer): Hash {
   const hash = createHash('sha256');
   let pos = 0;
   for (const h of readRawHeaders(raw)) {
@@ -17,5 +26,5 @@ export function contentKey(raw: Buffer): string {
     pos = h.end;
   }
   hash.update(raw.subarray(pos));
-  return hash.digest('hex');
+  return hash;
 }

@@ -1,4 +1,4 @@
-import type { RawStore } from '../archive/raw-store.js';
+import type { RawStore, StoredBlob } from '../archive/raw-store.js';
 import { contentKey } from '../mail/content-key.js';
 import { firstHeader, readRawHeaders } from '../mail/raw-headers.js';
 import type { Db } from '../store/db.js';
@@ -8,7 +8,13 @@ import type { MessageRow, ReceivedBasis } from '../store/tables.js';
 export interface SourceMessage {
   /** Unique per delivery: the file path, or imap:<mailbox>/<uidvalidity>/<uid>. */
   source: string;
+  /** The whole message; for one the source streamed into the raw store (`stored`), only its head. */
   raw: Buffer;
+  /**
+   * Set when the source already streamed the bytes into the raw store (a message too large to
+   * hold in memory), with the content key computed on the way. `raw` then holds the head.
+   */
+  stored?: { blob: StoredBlob; contentKey: string };
   receivedAt: Date;
   receivedBasis: ReceivedBasis;
 }
@@ -33,10 +39,10 @@ export async function archiveMessage(db: Db, store: RawStore, msg: SourceMessage
   const existing = await db.selectFrom('messages').selectAll().where('source', '=', msg.source).executeTakeFirst();
   if (existing) return { row: existing, fresh: false };
 
-  const blob = store.put(msg.raw);
+  const blob = msg.stored?.blob ?? store.put(msg.raw);
   const headers = readRawHeaders(msg.raw);
   const messageId = headerSnippet(firstHeader(headers, 'message-id')?.trim(), 998);
-  const key = contentKey(msg.raw);
+  const key = msg.stored?.contentKey ?? contentKey(msg.raw);
 
   return db.transaction().execute(async (trx) => {
     await trx

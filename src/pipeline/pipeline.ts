@@ -44,6 +44,17 @@ export interface PipelineDeps {
   afterStage?: (stage: Stage, messageRow: number | null) => void | Promise<void>;
   /** Give up retrying a failing message after this many attempts (a person can retry it). */
   maxAttempts?: number;
+  /** Larger messages are archived but not parsed (MessageTooLarge): parsing holds them whole in memory. */
+  maxMessageBytes?: number;
+}
+
+/** A message above MAX_MESSAGE_MB: archived byte for byte, left for a person. */
+export class MessageTooLarge extends Error {
+  override name = 'MessageTooLarge';
+  constructor(size: number, limit: number) {
+    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+    super(`the message is ${mb(size)}, above the ${mb(limit)} parsed in memory; it is archived unread (raise MAX_MESSAGE_MB and \`intake retry\` to read it)`);
+  }
 }
 
 export type Outcome = { row: number; status: 'decided'; decision: Decision } | { row: number; status: 'seen' } | { row: number; status: 'error'; error: string };
@@ -85,6 +96,7 @@ export class Pipeline {
   /** Stages parse to match: what the message carries and who sent it; writes nothing. */
   async analyse(row: MessageRow, after: (stage: Stage) => Promise<void> = async () => {}): Promise<Analysed> {
     const { raw, rules, db } = this.deps;
+    if (this.deps.maxMessageBytes !== undefined && row.size > this.deps.maxMessageBytes) throw new MessageTooLarge(row.size, this.deps.maxMessageBytes);
     const bytes = raw.read(row.sha256);
     const parsed = await parseMessage(bytes, { maxAttachmentBytes: rules.documents.limits.max_attachment_bytes });
     await after('parse');

@@ -1,12 +1,14 @@
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeImap } from '../config/imap.js';
 import { DigestSchedule } from '../digest/schedule.js';
-import { campaignStatus } from '../report/status.js';
-import { renderStatusTable } from '../report/status-table.js';
 import { remindDue } from '../reminders/reminders.js';
 import { startReminderSchedule } from '../reminders/schedule.js';
+import { campaignStatus } from '../report/status.js';
+import { renderStatusTable } from '../report/status-table.js';
 import { FileSource } from '../sources/files.js';
+import type { ImapWatcher } from '../sources/imap-watcher.js';
 import type { App } from './app.js';
 import { ingestFrom } from './ingest.js';
 
@@ -25,77 +27,163 @@ export interface RunHandle {
   stop(): void;
 }
 
+/** Runs one piece of work at a time, in call order: the service never runs two cycles at once. */
+function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => {});
+    return run;
+  };
+}
+
+/** Where the service takes mail from, and how it keeps watching. */
+interface Watch {
+  /** For the "Watching ..." line; never carries a password. */
+  label: string;
+  /** Takes in what is waiting; resolves when that first pass is over. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Serial = ReturnType<typeof serialQueue>;
+
+/** The Maildir (INBOX_DIR): rescanned every POLL_SECONDS and on file events. */
+function maildirWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Watch {
+  const { settings, log } = app;
+  if (settings.seedDemoInbox) seedInbox(settings.inboxDir, log);
+  else if (!existsSync(settings.inboxDir)) for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(settings.inboxDir, sub), { recursive: true });
+  const source = new FileSource([settings.inboxDir]);
+  const cycle = () =>
+    serial(async () => {
+      try {
+        await app.pipeline.recover();
+        const n = (await ingestFrom(app, source)).filter((o) => o.status !== 'seen').length;
+        await app.flushOutbox();
+        return n;
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'cycle failed; will retry');
+        return 0;
+      }
+    });
+  let busy = false;
+  let again = false;
+  // File events come in bursts: one more cycle after the running one covers all of them.
+  const tick = async () => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    let n = 0;
+    try {
+      do {
+        again = false;
+        n += await cycle();
+      } while (again);
+    } finally {
+      busy = false;
+    }
+    if (n > 0) await tookMail();
+  };
+  let stopWatch = () => {};
+  let timer: NodeJS.Timeout | undefined;
+  let debounce: NodeJS.Timeout | undefined;
+  return {
+    label: settings.inboxDir,
+    async start() {
+      await cycle();
+      stopWatch = source.watch(() => {
+        clearTimeout(debounce);
+        debounce = setTimeout(() => void tick(), 300);
+      });
+      timer = setInterval(() => void tick(), settings.pollMs);
+    },
+    async stop() {
+      clearInterval(timer);
+      clearTimeout(debounce);
+      stopWatch();
+      await serial(async () => {});
+    },
+  };
+}
+
+/** The IMAP mailbox (IMAP_URL or IMAP_HOST): IDLE, a cron poll, reconnects; see ImapWatcher. */
+function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Watch {
+  const { settings, log } = app;
+  const imap = settings.imap!;
+  let watcher: ImapWatcher | null = null;
+  return {
+    label: describeImap(imap),
+    async start() {
+      // Loaded only here: every other command starts faster without the IMAP client.
+      const { ImapWatcher } = await import('../sources/imap-watcher.js');
+      watcher = new ImapWatcher({
+        settings: imap,
+        db: app.db,
+        raw: app.raw,
+        log,
+        opens: app.rules.campaign.opens ? new Date(app.rules.campaign.opens) : null,
+        maxMessageBytes: settings.maxMessageBytes,
+        take: (msg) => serial(() => app.pipeline.process(msg)),
+        afterBatch: () => serial(async () => void (await app.flushOutbox())),
+        afterSync: async (r) => {
+          await serial(async () => {
+            // Messages left in error by an earlier attempt are tried again with every sync.
+            await app.pipeline.recover();
+            await app.flushOutbox();
+          });
+          if (r.taken > 0) await tookMail();
+        },
+      });
+      await serial(async () => {
+        await app.pipeline.recover();
+        await app.flushOutbox();
+      });
+      await watcher.start();
+    },
+    stop: async () => watcher?.stop(),
+  };
+}
+
 /**
  * The service: settle what a previous run left (undecided messages, replies in flight), take in
  * everything new, print the status, then keep watching. One cycle at a time, never two at once.
  */
 export async function runService(app: App, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<RunHandle> {
-  const { settings, log } = app;
-  if (settings.seedDemoInbox) seedInbox(settings.inboxDir, log);
-  else if (!existsSync(settings.inboxDir)) for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(settings.inboxDir, sub), { recursive: true });
-  const source = new FileSource([settings.inboxDir]);
+  const { settings } = app;
+  const serial = serialQueue();
+  const printStatus = async () => out(renderStatusTable(await campaignStatus(app.db, app.rules), app.rules));
+  const watch = settings.imap ? imapWatch(app, serial, printStatus) : maildirWatch(app, serial, printStatus);
 
-  let running = false;
-  let again = false;
-  const cycle = async (): Promise<number> => {
-    if (running) {
-      again = true;
-      return 0;
-    }
-    running = true;
-    let processed = 0;
-    try {
-      do {
-        again = false;
-        await app.pipeline.recover();
-        processed += (await ingestFrom(app, source)).filter((o) => o.status !== 'seen').length;
-        await app.flushOutbox();
-      } while (again);
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'cycle failed; will retry');
-    } finally {
-      running = false;
-    }
-    return processed;
-  };
-
-  await cycle();
-  out(renderStatusTable(await campaignStatus(app.db, app.rules), app.rules));
-  const digest = new DigestSchedule(app, { deliver: () => app.flushOutbox() });
+  await watch.start();
+  await printStatus();
+  // Scheduled mail (the staff digest, reminders to units) goes through the same queue as the
+  // mailbox, so it never interleaves with a message being decided.
+  const digest = new DigestSchedule(app, { deliver: () => serial(() => app.flushOutbox()) });
   await digest.catchUp();
   digest.start();
-  out(`\nWatching ${settings.inboxDir} (replies: ${settings.repliesEnabled ? (settings.smtp ? settings.smtp.display : settings.outboxDir) : (settings.repliesOffReason ?? 'off')}). Ctrl-C to stop.`);
-  const reminders = startReminderSchedule(app.rules, async (now) => {
-    const r = await remindDue(app.db, app.rules, now);
-    if (r && r.queued.length > 0) log.info({ occasion: r.occasion.key, units: r.queued.map((t) => t.unit) }, 'reminders queued');
-    await app.flushOutbox();
-  }, log);
+  const reminders = startReminderSchedule(
+    app.rules,
+    (now) =>
+      serial(async () => {
+        const r = await remindDue(app.db, app.rules, now);
+        if (r && r.queued.length > 0) app.log.info({ occasion: r.occasion.key, units: r.queued.map((t) => t.unit) }, 'reminders queued');
+        await app.flushOutbox();
+      }),
+    app.log,
+  );
+  out(`\nWatching ${watch.label} (replies: ${settings.repliesEnabled ? (settings.smtp ? settings.smtp.display : settings.outboxDir) : (settings.repliesOffReason ?? 'off')}). Ctrl-C to stop.`);
 
-  let stopWatch = () => {};
-  let timer: NodeJS.Timeout | undefined;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
-  const tick = async () => {
-    const n = await cycle();
-    if (n > 0) out(renderStatusTable(await campaignStatus(app.db, app.rules), app.rules));
-  };
-  let debounce: NodeJS.Timeout | undefined;
-  stopWatch = source.watch(() => {
-    clearTimeout(debounce);
-    debounce = setTimeout(() => void tick(), 300);
-  });
-  timer = setInterval(() => void tick(), settings.pollMs);
   const stop = () => {
     digest.stop();
-    clearInterval(timer);
-    clearTimeout(debounce);
-    stopWatch();
     reminders.stop();
-    const wait = async () => {
-      while (running) await new Promise((r) => setTimeout(r, 50));
-      resolveDone();
-    };
-    void wait();
+    void watch
+      .stop()
+      .catch((err) => app.log.error({ err: (err as Error).message }, 'stopping the mailbox watch failed'))
+      .finally(resolveDone);
   };
   return { done, stop };
 }

@@ -152,6 +152,42 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.alterTable('documents').addColumn('error_code', 'text').execute();
       },
     },
+    '0003_imap': {
+      async up(db) {
+        // One row per watched mailbox: where the last sync stopped. last_uid only ever covers
+        // messages already archived (or deliberately left alone as old mail).
+        await db.schema
+          .createTable('imap_checkpoints')
+          .addColumn('account', 'text', (c) => c.notNull())
+          .addColumn('mailbox', 'text', (c) => c.notNull())
+          .addColumn('uidvalidity', 'text', (c) => c.notNull())
+          .addColumn('last_uid', 'bigint', (c) => c.notNull())
+          .addColumn('cutoff', 'text')
+          .addColumn('baseline_uid', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('baseline_count', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('imap_checkpoints_pk', ['account', 'mailbox'])
+          .execute();
+        await db.schema
+          .createTable('mailbox_health')
+          .addColumn('account', 'text', (c) => c.notNull())
+          .addColumn('mailbox', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('connected_at', 'text')
+          .addColumn('last_sync_at', 'text')
+          .addColumn('last_mail_at', 'text')
+          .addColumn('last_mail_received_at', 'text')
+          .addColumn('last_error', 'text')
+          .addColumn('last_error_at', 'text')
+          .addColumn('down_since', 'text')
+          .addColumn('idle', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('unreachable_after_ms', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('mailbox_health_pk', ['account', 'mailbox'])
+          .execute();
+      },
+    },
     '0006_review': {
       async up(db) {
         await db.schema.alterTable('messages').addColumn('assigned_unit', 'text').execute();

@@ -178,6 +178,48 @@ export interface PaperCopiesTable {
   removed_at: string | null;
 }
 
+/** Where the IMAP source's last sync of a mailbox stopped. */
+export interface ImapCheckpointsTable {
+  /** user@host: a checkpoint never carries over to another account. */
+  account: string;
+  mailbox: string;
+  /** UIDVALIDITY as decimal text (it is a 32-bit unsigned number). */
+  uidvalidity: string;
+  /** Highest UID archived (or left alone as old mail); every lower UID is settled too. */
+  last_uid: number;
+  /** Receipt time before which old mail is left alone, also on a resync after a UIDVALIDITY change; null: all mail. */
+  cutoff: string | null;
+  /** UIDs up to this one were present at the first connection and left alone (IMAP_EXISTING_MAIL=baseline). */
+  baseline_uid: number;
+  baseline_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type MailboxState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
+
+/** The IMAP source's health, written by `intake run`, read by `intake health` and the digest. */
+export interface MailboxHealthTable {
+  account: string;
+  mailbox: string;
+  state: MailboxState;
+  connected_at: string | null;
+  /** The last sync that completed: every message up to then is taken in. */
+  last_sync_at: string | null;
+  /** When intake last took in a new message, and that message's receipt time. */
+  last_mail_at: string | null;
+  last_mail_received_at: string | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  /** Set at the first failure after a good sync; cleared by the next good sync. */
+  down_since: string | null;
+  /** 1 when the server supports IDLE (new mail is seen at once), 0 when only the poll finds it. */
+  idle: number;
+  /** The service's IMAP_UNREACHABLE_MINUTES, so readers judge health without the service's settings. */
+  unreachable_after_ms: number;
+  updated_at: string;
+}
+
 export interface Database {
   blobs: BlobsTable;
   messages: MessagesTable;
@@ -187,6 +229,8 @@ export interface Database {
   learned_addresses: LearnedAddressesTable;
   paper_copies: PaperCopiesTable;
   digests: DigestsTable;
+  imap_checkpoints: ImapCheckpointsTable;
+  mailbox_health: MailboxHealthTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;
@@ -200,3 +244,5 @@ export type NewOutbox = Insertable<OutboxTable>;
 export type LearnedAddressRow = Selectable<LearnedAddressesTable>;
 export type PaperCopyRow = Selectable<PaperCopiesTable>;
 export type DigestRow = Selectable<DigestsTable>;
+export type ImapCheckpointRow = Selectable<ImapCheckpointsTable>;
+export type MailboxHealthRow = Selectable<MailboxHealthTable>;

@@ -1,0 +1,163 @@
+/**
+ * `npm run bench`: intake against a real Dovecot on a deadline-day burst, next to a raw baseline.
+ *
+ *  1. 500 realistic submissions (a registration .xlsx and a plan .docx each, from the 43 units
+ *     of rules/units.yaml) are APPENDed to a fresh Dovecot mailbox, INTERNALDATEs spread over
+ *     22 July 2021.
+ *  2. Raw baseline (scripts/bench/raw-baseline.mjs, a fresh process like intake): imapflow
+ *     fetches the same messages, mailparser parses them, exceljs and mammoth read every
+ *     attachment; no intake code. Run before and after intake; the faster run counts.
+ *  3. intake: `node dist/cli.js run` as a child process on an empty data folder; backlog time
+ *     runs from spawn until every message is decided and every reply is in the outbox.
+ *  4. Live latency: with intake idle in IDLE, one message at a time is APPENDed; latency is
+ *     from APPEND to its reply file in the outbox.
+ *  5. Peak RSS of the intake process (VmHWM from /proc).
+ *
+ * BENCH_MESSAGES and BENCH_LIVE_SAMPLES change the sizes; BENCH_CPU_PROF=<dir> profiles intake.
+ *
+ * Prints one JSON object. The machine's load average is printed with it: figures from a busy
+ * machine are slower than the code is.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { loadRules } from '../../src/rules/index.js';
+import { REPO, RULES_DIR, tempDir } from '../../src/testing/app.js';
+import { startDovecot, type Dovecot } from '../../src/testing/dovecot.js';
+import { submissionMail } from '../../src/testing/submissions.js';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 500);
+const LIVE_SAMPLES = Number(process.env.BENCH_LIVE_SAMPLES ?? 40);
+const DEADLINE_DAY = Date.UTC(2021, 6, 22, 0, 0); // 08:00 China time
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const seconds = (ms: number) => Math.round(ms) / 1000;
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+/** The raw baseline in a fresh process (scripts/bench/raw-baseline.mjs), timed from its start like intake. */
+function rawBaseline(d: Dovecot): { ms: number; cpuMs: number; messages: number; attachments: number } {
+  const out = execFileSync(process.execPath, [join(REPO, 'scripts', 'bench', 'raw-baseline.mjs')], {
+    env: { ...process.env, BENCH_IMAP_PORT: String(d.port), BENCH_IMAP_USER: d.user, BENCH_IMAP_PASSWORD: d.password },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as { ms: number; cpuMs: number; messages: number; attachments: number };
+}
+
+/** CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
+}
+
+function outboxCount(dir: string): number {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.eml')).length : 0;
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+async function main(): Promise<void> {
+  const loadBefore = loadavg();
+  process.stderr.write('building dist/ ...\n');
+  execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO, 'tsconfig.build.json')], { stdio: 'inherit' });
+
+  const rules = loadRules(RULES_DIR);
+  const dovecot = await startDovecot();
+  const data = tempDir('intake-bench-');
+  try {
+    process.stderr.write(`building and appending ${MESSAGES} submissions ...\n`);
+    const batch: Array<{ raw: Buffer; date: Date }> = [];
+    let bytes = 0;
+    for (let i = 0; i < MESSAGES; i++) {
+      const unit = rules.units[i % rules.units.length]!;
+      const at = new Date(DEADLINE_DAY + Math.floor((i / MESSAGES) * 15.9 * 3600_000));
+      const raw = await submissionMail(unit, i, at);
+      bytes += raw.length;
+      batch.push({ raw, date: at });
+    }
+    await dovecot.append(batch);
+
+    process.stderr.write('raw baseline ...\n');
+    const before = rawBaseline(dovecot);
+
+    process.stderr.write('intake backlog ...\n');
+    const outbox = join(data, 'outbox');
+    const env = { ...process.env, ...dovecot.env('INBOX'), LOG_LEVEL: 'warn', INTAKE_DATA: data };
+    const t0 = performance.now();
+    // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the intake process, for `node --cpu-prof` tooling.
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...prof, join(REPO, 'dist', 'cli.js'), 'run', '--rules', RULES_DIR], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    let db: SQLite.Database | null = null;
+    const done = () => {
+      if (!db) {
+        if (!existsSync(join(data, 'intake.db'))) return false;
+        db = new SQLite(join(data, 'intake.db'), { readonly: true, fileMustExist: true });
+        db.pragma('busy_timeout = 5000');
+      }
+      try {
+        const decided = (db.prepare("select count(*) n from messages where status in ('decided', 'error')").get() as { n: number }).n;
+        const waiting = (db.prepare("select count(*) n from outbox where status in ('pending', 'sending')").get() as { n: number }).n;
+        return decided >= MESSAGES && waiting === 0;
+      } catch {
+        return false; // tables not migrated yet
+      }
+    };
+    while (!done()) await sleep(50);
+    const backlogMs = performance.now() - t0;
+    const backlogCpuMs = cpuMsOf(child.pid!);
+    const outcomes = db!.prepare('select status, reply_kind, count(*) n from messages group by status, reply_kind').all();
+
+    process.stderr.write('live latency ...\n');
+    await sleep(2000); // settled, idle in IDLE
+    const latencies: number[] = [];
+    for (let i = 0; i < LIVE_SAMPLES; i++) {
+      const unit = rules.units[(i * 7) % rules.units.length]!;
+      const raw = await submissionMail(unit, MESSAGES + i, new Date(DEADLINE_DAY + 16 * 3600_000 + i * 1000));
+      const n = outboxCount(outbox);
+      const t = performance.now();
+      await dovecot.appendOne(raw, { date: new Date() });
+      while (outboxCount(outbox) === n) await sleep(5);
+      latencies.push(performance.now() - t);
+      await sleep(1000);
+    }
+    const rss = peakRssMb(child.pid!);
+    child.kill('SIGTERM');
+    await exited;
+    db!.close();
+
+    process.stderr.write('raw baseline again ...\n');
+    const after = rawBaseline(dovecot);
+    const baselineMs = Math.min(before.ms, after.ms);
+    const baselineCpuMs = Math.min(before.cpuMs, after.cpuMs);
+
+    const result = {
+      messages: MESSAGES,
+      megabytes: Math.round(bytes / 1e5) / 10,
+      backlog: { seconds: seconds(backlogMs), messagesPerSecond: Math.round((MESSAGES / backlogMs) * 1e4) / 10, cpuSeconds: seconds(backlogCpuMs) },
+      baseline: { seconds: seconds(baselineMs), messagesPerSecond: Math.round((MESSAGES / baselineMs) * 1e4) / 10, cpuSeconds: seconds(baselineCpuMs), runs: [seconds(before.ms), seconds(after.ms)], attachments: before.attachments },
+      ratio: Math.round((backlogMs / baselineMs) * 100) / 100,
+      // CPU time is what a busy machine disturbs least (wall time also waits for the CPU and fsync).
+      cpuRatio: Math.round((backlogCpuMs / baselineCpuMs) * 100) / 100,
+      live: { samples: latencies.length, p50Ms: Math.round(pct(latencies, 50)), p95Ms: Math.round(pct(latencies, 95)), maxMs: Math.round(Math.max(...latencies)) },
+      peakRssMb: rss,
+      outcomes,
+      targets: { ratio: 1.5, p95Ms: 2000, peakRssMb: 300 },
+      machine: { cpus: cpus().length, node: process.version, loadAverageBefore: loadBefore.map((x) => Math.round(x * 100) / 100), loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100) },
+    };
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  } finally {
+    await dovecot.cleanup();
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,223 @@
+import type { ImapFlow } from 'imapflow';
+import type { RawStore } from '../archive/raw-store.js';
+import { storeMessageStream } from '../archive/stream-message.js';
+import type { ImapSettings } from '../config/imap.js';
+import type { Logger } from '../log.js';
+import type { SourceMessage } from '../pipeline/archive.js';
+import type { Outcome } from '../pipeline/pipeline.js';
+import type { Db } from '../store/db.js';
+import type { HealthRecorder } from './health.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './imap-checkpoint.js';
+import { applyAfterAction } from './imap-after.js';
+import { uidSet } from './imap-uids.js';
+import { crashPoint } from '../util/crash-point.js';
+
+export interface SyncContext {
+  settings: ImapSettings;
+  /** user@host: checkpoints are per account and mailbox. */
+  account: string;
+  db: Db;
+  raw: RawStore;
+  log: Logger;
+  /** The campaign's `opens`: with IMAP_EXISTING_MAIL=since-opens, older mail is left alone (null: none is). */
+  opens: Date | null;
+  /** Larger messages are streamed to disk instead of fetched into memory. */
+  maxMessageBytes: number;
+  /** Archives and decides one message. Throws only when it could not even be archived. */
+  take(msg: SourceMessage): Promise<Outcome>;
+  health: HealthRecorder;
+  /** After each batch that took in mail: replies go out while a long backlog is still read. */
+  afterBatch?: () => Promise<void>;
+  /** SELECT the folder again first (the poll does): see syncMailbox. */
+  reselect?: boolean;
+  now?: () => Date;
+}
+
+export interface SyncResult {
+  uidValidity: string;
+  /** New messages archived (and decided, or recorded in error). */
+  taken: number;
+  /** Old mail left alone on a first sync (IMAP_EXISTING_MAIL). */
+  skipped: number;
+  errors: number;
+  /** The mailbox was read from its first UID: a first sync or a UIDVALIDITY change. */
+  fullScan: boolean;
+}
+
+export const imapSourceId = (mailbox: string, uidValidity: string, uid: number) => `imap:${mailbox}/${uidValidity}/${uid}`;
+
+/** Messages fetched into memory per round trip: at most this many, and about this many bytes. */
+const BATCH_COUNT = 25;
+const BATCH_BYTES = 16 * 1024 * 1024;
+
+interface Meta {
+  uid: number;
+  size: number;
+  internalDate: Date;
+}
+
+function batches(metas: Meta[], maxBytes: number): Meta[][] {
+  const out: Meta[][] = [];
+  let cur: Meta[] = [];
+  let bytes = 0;
+  for (const m of metas) {
+    const inMemory = m.size <= maxBytes ? m.size : 0;
+    if (cur.length > 0 && (cur.length >= BATCH_COUNT || bytes + inMemory > BATCH_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(m);
+    bytes += inMemory;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/** Where old mail starts on a first sync, by IMAP_EXISTING_MAIL. */
+function firstCheckpoint(ctx: SyncContext, uidValidity: string, metas: Meta[], now: Date): Checkpoint {
+  const base = { account: ctx.account, mailbox: ctx.settings.mailbox, uidvalidity: uidValidity, last_uid: 0, baseline_uid: 0, baseline_count: 0 };
+  switch (ctx.settings.existingMail) {
+    case 'all':
+      return { ...base, cutoff: null };
+    case 'since-opens':
+      return { ...base, cutoff: ctx.opens?.toISOString() ?? null };
+    case 'baseline': {
+      // Everything already there is the baseline, by UID; the cutoff (now) keeps it out again
+      // if a UIDVALIDITY change ever forces a full resync.
+      const maxUid = metas.reduce((m, x) => Math.max(m, x.uid), 0);
+      return { ...base, cutoff: now.toISOString(), last_uid: maxUid, baseline_uid: maxUid, baseline_count: metas.length };
+    }
+  }
+}
+
+/**
+ * One pass over the mailbox: every message above the checkpoint, in UID order, is fetched,
+ * archived and decided, and the checkpoint advances past it only once it is archived. A crash
+ * anywhere leaves the checkpoint at or below what is archived; the archive's source id (and
+ * its sha256/Message-ID dedupe) makes fetching a message again harmless.
+ */
+export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<SyncResult> {
+  const now = ctx.now ?? (() => new Date());
+  const { settings, log, db } = ctx;
+  const lock = await client.getMailboxLock(settings.mailbox);
+  try {
+    // The message count imapflow keeps is only as fresh as the last untagged EXISTS; without
+    // IDLE nothing has told us about new mail, so ask (NOOP makes the server report it). The
+    // poll SELECTs again instead: a session whose folder was deleted and recreated under it may
+    // go on seeing the old one (Dovecot does, until it drops the session), and only a fresh
+    // SELECT shows the new UIDVALIDITY.
+    if (ctx.reselect) await client.mailboxOpen(settings.mailbox);
+    else await client.noop();
+    const mb = client.mailbox;
+    if (!mb) throw new Error(`mailbox ${settings.mailbox} could not be selected`);
+    const uidValidity = mb.uidValidity.toString();
+    const stored = await loadCheckpoint(db, ctx.account, settings.mailbox);
+    const fullScan = !stored || stored.uidvalidity !== uidValidity;
+    const after = stored && !fullScan ? stored.last_uid : 0;
+
+    const metas: Meta[] = [];
+    if (mb.exists > 0) {
+      for await (const m of client.fetch(`${after + 1}:*`, { uid: true, size: true, internalDate: true }, { uid: true })) {
+        // "n:*" also returns the last message when n is above every UID (RFC 3501 6.4.8).
+        if (m.uid > after) metas.push({ uid: m.uid, size: m.size ?? 0, internalDate: new Date(m.internalDate ?? now()) });
+      }
+    }
+    metas.sort((a, b) => a.uid - b.uid);
+
+    let cp: Checkpoint;
+    if (!stored) {
+      cp = firstCheckpoint(ctx, uidValidity, metas, now());
+      log.info({ uidValidity, messages: metas.length, existingMail: settings.existingMail, cutoff: cp.cutoff, baseline: cp.baseline_count }, 'first sync of the mailbox');
+    } else if (stored.uidvalidity !== uidValidity) {
+      log.warn(
+        { previousUidValidity: stored.uidvalidity, uidValidity, messages: metas.length },
+        'UIDVALIDITY changed: reading the whole mailbox again; messages already archived are recorded as duplicates and not answered',
+      );
+      cp = { ...stored, uidvalidity: uidValidity, last_uid: 0, baseline_uid: 0, baseline_count: 0 };
+    } else {
+      cp = { ...stored };
+    }
+
+    // On a full scan, old mail (by receipt time) is left alone; later syncs take every new UID.
+    const cutoff = fullScan && cp.cutoff ? Date.parse(cp.cutoff) : null;
+    const isOld = (m: Meta) => m.uid <= cp.baseline_uid || (cutoff !== null && m.internalDate.getTime() < cutoff);
+    const result: SyncResult = { uidValidity, taken: 0, skipped: stored ? 0 : cp.baseline_count, errors: 0, fullScan };
+
+    const pending = metas.filter((m) => m.uid > cp.last_uid);
+    try {
+      for (const batch of batches(pending, ctx.maxMessageBytes)) {
+        const fresh = batch.filter((m) => !isOld(m));
+        const ids = fresh.map((m) => imapSourceId(settings.mailbox, uidValidity, m.uid));
+        const known = new Map<string, string>();
+        if (ids.length > 0) for (const r of await db.selectFrom('messages').select(['source', 'status']).where('source', 'in', ids).execute()) known.set(r.source, r.status);
+
+        const toFetch = fresh.filter((m) => m.size <= ctx.maxMessageBytes && !known.has(imapSourceId(settings.mailbox, uidValidity, m.uid)));
+        const bodies = new Map<number, Buffer>();
+        if (toFetch.length > 0) {
+          for await (const m of client.fetch(uidSet(toFetch.map((x) => x.uid)), { uid: true, source: true }, { uid: true })) if (m.source) bodies.set(m.uid, m.source);
+        }
+
+        const done: number[] = [];
+        let lastReceived: Date | null = null;
+        for (const m of batch) {
+          if (isOld(m)) {
+            result.skipped++;
+            cp.last_uid = m.uid;
+            continue;
+          }
+          const source = imapSourceId(settings.mailbox, uidValidity, m.uid);
+          const status = known.get(source);
+          if (status !== undefined) {
+            // Archived by a sync that stopped before its checkpoint was written.
+            if (status === 'decided') done.push(m.uid);
+            cp.last_uid = m.uid;
+            continue;
+          }
+          let msg: SourceMessage;
+          if (m.size > ctx.maxMessageBytes) {
+            const dl = await client.download(String(m.uid), undefined, { uid: true });
+            if (!dl.content) {
+              log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
+              cp.last_uid = m.uid;
+              continue;
+            }
+            const streamed = await storeMessageStream(ctx.raw, dl.content);
+            log.info({ uid: m.uid, size: streamed.blob.size, sha256: streamed.blob.sha256 }, 'large message streamed to the archive');
+            msg = { source, raw: streamed.head, stored: { blob: streamed.blob, contentKey: streamed.contentKey }, receivedAt: m.internalDate, receivedBasis: 'internaldate' };
+          } else {
+            const raw = bodies.get(m.uid);
+            if (!raw) {
+              log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
+              cp.last_uid = m.uid;
+              continue;
+            }
+            msg = { source, raw, receivedAt: m.internalDate, receivedBasis: 'internaldate' };
+          }
+          const outcome = await ctx.take(msg);
+          cp.last_uid = m.uid;
+          result.taken++;
+          lastReceived = m.internalDate;
+          if (outcome.status === 'error') result.errors++;
+          else done.push(m.uid);
+        }
+        // Only once decided and durable may a message change flags or leave the mailbox. Before
+        // the checkpoint: a crash in between repeats the (idempotent) action, never skips it.
+        if (done.length > 0) await applyAfterAction(client, settings, done, log);
+        crashPoint('imap-batch');
+        await saveCheckpoint(db, cp, now());
+        if (lastReceived) {
+          await ctx.health.update({ last_mail_at: now().toISOString(), last_mail_received_at: lastReceived.toISOString() }, now());
+          await ctx.afterBatch?.();
+        }
+      }
+    } finally {
+      // Progress made before a failure is kept; the failed message is fetched again next time.
+      await saveCheckpoint(db, cp, now());
+    }
+    if (result.skipped > 0) log.info({ skipped: result.skipped, cutoff: cp.cutoff, existingMail: settings.existingMail }, 'old mail left alone');
+    return result;
+  } finally {
+    lock.release();
+  }
+}
