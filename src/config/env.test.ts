@@ -64,6 +64,15 @@ describe('Sent folder, retries, dry run', () => {
     expect(error({ SENT_IMAP_URL: 'imaps://imap.sina.com' })).toMatch(/needs a user and a password/);
   });
 
+  it('without SENT_IMAP_URL, the watched IMAP account\'s own Sent folder is asked', () => {
+    const s = load({ IMAP_URL: 'imaps://jjszjjb%40sina.com:code123@imap.sina.com/INBOX', SENT_FOLDER: '已发送' }).sentFolder!;
+    expect(s).toMatchObject({ host: 'imap.sina.com', port: 993, secure: true, user: 'jjszjjb@sina.com', folder: '已发送' });
+    expect(s.password).toBe('code123');
+    expect(JSON.stringify(s)).not.toContain('code123');
+    // SENT_IMAP_URL, when given, wins over the watched account.
+    expect(load({ IMAP_URL: 'imaps://a%40sina.com:x@imap.sina.com', SENT_IMAP_URL: 'imaps://b%40qq.com:y@imap.qq.com' }).sentFolder).toMatchObject({ host: 'imap.qq.com', user: 'b@qq.com' });
+  });
+
   it('retry backoff and attempts from the environment', () => {
     expect(load({}).retry).toEqual({ maxAttempts: 10, baseDelayMs: 60_000, maxDelayMs: 3_600_000 });
     expect(load({ REPLY_MAX_ATTEMPTS: '3', REPLY_RETRY_SECONDS: '5' }).retry).toEqual({ maxAttempts: 3, baseDelayMs: 5000, maxDelayMs: 3_600_000 });

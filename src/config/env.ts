@@ -137,7 +137,7 @@ export function loadSettings(flags: { rules?: string; data?: string; dryRun?: bo
       baseDelayMs: (e.REPLY_RETRY_SECONDS ?? 60) * 1000,
       maxDelayMs: Math.max((e.REPLY_RETRY_SECONDS ?? 60) * 1000, 3600_000),
     },
-    sentFolder: sentFolderSettings(e),
+    sentFolder: sentFolderSettings(e, imap),
     pollMs: (e.POLL_SECONDS ?? 5) * 1000,
     soffice: e.SOFFICE && e.SOFFICE !== '' ? e.SOFFICE : undefined,
     imap,
@@ -146,8 +146,26 @@ export function loadSettings(flags: { rules?: string; data?: string; dryRun?: bo
 }
 
 /** SENT_IMAP_URL (imaps://user:password@imap.sina.com:993), SENT_FOLDER, SENT_FOLDER_DELAY_SECONDS. */
-function sentFolderSettings(e: z.infer<typeof EnvSchema>): SentFolderSettings | null {
+/**
+ * SENT_IMAP_URL; without it, the watched IMAP account's own Sent folder (the mailbox replies are
+ * sent from is the one intake watches, and Sina, QQ and 163 file what their SMTP sends there).
+ */
+function sentFolderSettings(e: z.infer<typeof EnvSchema>, imap: ImapSettings | null): SentFolderSettings | null {
   if (e.SENT_IMAP_URL === undefined) {
+    if (imap) {
+      const fromImap = {
+        host: imap.host,
+        port: imap.port,
+        secure: imap.tls === 'tls',
+        user: imap.user,
+        folder: e.SENT_FOLDER ?? null,
+        delayMs: (e.SENT_FOLDER_DELAY_SECONDS ?? 120) * 1000,
+        timeoutMs: (e.SMTP_TIMEOUT_SECONDS ?? 60) * 1000,
+        display: `${imap.tls === 'tls' ? 'imaps' : 'imap'}://${imap.user}@${imap.host}:${imap.port} (the watched account)`,
+      } as SentFolderSettings;
+      Object.defineProperty(fromImap, 'password', { value: imap.password, enumerable: false });
+      return fromImap;
+    }
     if (e.SENT_FOLDER !== undefined) throw new SettingsError('SENT_FOLDER is set but SENT_IMAP_URL is not: set SENT_IMAP_URL=imaps://user:password@imap.example.com:993 too');
     return null;
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixtureMail, tempDir } from '../testing/app.js';
 import { runCli } from '../testing/cli.js';
-import { DovecotMailbox } from '../testing/dovecot-mailbox.js';
+import { startDovecot, type Dovecot } from '../testing/dovecot.js';
 import { TestSmtpServer } from '../testing/smtp.js';
 
 /**
@@ -9,18 +9,18 @@ import { TestSmtpServer } from '../testing/smtp.js';
  * QQ Mail do when "save sent mail" is on: intake asks that folder (a real Dovecot, over IMAP)
  * about a reply whose delivery a crash cut off, and so delivers every reply exactly once.
  */
-let mailbox: DovecotMailbox;
+let mailbox: Dovecot;
 let filing: TestSmtpServer;
 let notFiling: TestSmtpServer;
 beforeAll(async () => {
-  mailbox = await DovecotMailbox.start();
-  filing = await TestSmtpServer.start({ onAccepted: (m) => mailbox.append('Sent', m.raw) });
+  mailbox = await startDovecot({ users: [{ user: 'jjszjjb@sina.com', password: 'authcode-测试-1' }] });
+  filing = await TestSmtpServer.start({ onAccepted: async (m) => void (await mailbox.appendOne(m.raw, { mailbox: 'Sent' })) });
   notFiling = await TestSmtpServer.start();
 });
 afterAll(async () => {
   await filing?.stop();
   await notFiling?.stop();
-  await mailbox?.stop();
+  await mailbox?.cleanup();
 });
 beforeEach(() => {
   filing.messages.length = 0;
@@ -28,7 +28,7 @@ beforeEach(() => {
 });
 
 const files = [fixtureMail('01-xunyang-complete.eml'), fixtureMail('03-xiushui-form-only-gb2312.eml')];
-const env = (smtp: TestSmtpServer, extra: NodeJS.ProcessEnv = {}) => smtp.env({ SENT_IMAP_URL: mailbox.url(), SENT_FOLDER_DELAY_SECONDS: '0', ...extra });
+const env = (smtp: TestSmtpServer, extra: NodeJS.ProcessEnv = {}) => smtp.env({ SENT_IMAP_URL: mailbox.accountUrl(), SENT_FOLDER_DELAY_SECONDS: '0', ...extra });
 
 async function outbox(smtp: TestSmtpServer, data: string): Promise<Array<{ id: number; status: string; replyMessageId: string; serverResponse: string | null; lastError: string | null }>> {
   const r = await runCli(['outbox', '--json', '--data', data], env(smtp));

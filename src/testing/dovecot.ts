@@ -156,6 +156,12 @@ export class Dovecot {
     return join(this.dir, 'mail', user);
   }
 
+  /** The account's URL without a folder, as SENT_IMAP_URL takes it. */
+  accountUrl(username?: string): string {
+    const user = this.account(username);
+    return `imap://${encodeURIComponent(user.user)}:${encodeURIComponent(user.password)}@${this.host}:${this.port}`;
+  }
+
   /** Environment that points intake at this server (plain IMAP on loopback). */
   env(mailbox = 'INBOX', username?: string): Record<string, string> {
     const user = this.account(username);
@@ -214,6 +220,11 @@ userdb {
 namespace inbox {
   inbox = yes
   separator = /
+  # Providers mark their Sent folder (RFC 6154); the outbox's Sent-folder check looks for it.
+  mailbox Sent {
+    auto = create
+    special_use = \\Sent
+  }
 }
 service imap-login {
   chroot =
