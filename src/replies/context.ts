@@ -74,7 +74,22 @@ export function replyContext(i: ContextInput): ReplyContext {
         ? []
         : i.files.filter((f) => f.readable && !f.classification.kinds.some((k) => rules.campaign.required.includes(k as ItemKind))).map((f) => ({ filename: f.containerPath })),
     missing: (state?.missing ?? []).map((k) => ({ kind: k, label: itemLabel(rules, k) })),
-    unreadable: i.files.filter((f) => !f.readable).map((f) => ({ filename: f.containerPath, reason: f.error?.message ?? '无法读取' })),
+    unreadable: unreadableList(i.files.filter((f) => !f.readable).map((f) => ({ filename: f.containerPath, reason: f.error?.message ?? '无法读取' }))),
     links: i.links.map((url) => ({ url })),
   };
+}
+
+/** Files named one by one in a reply; the rest are grouped by reason. */
+export const UNREADABLE_LISTED = 10;
+
+/**
+ * A zip of 300 photos must not make a 300-line reply: the first files are named one by one, the
+ * rest are counted per reason, each group with two of its names.
+ */
+export function unreadableList(all: Array<{ filename: string; reason: string }>): Array<{ filename: string; reason: string }> {
+  if (all.length <= UNREADABLE_LISTED) return all;
+  const listed = all.slice(0, UNREADABLE_LISTED - 1);
+  const groups = new Map<string, string[]>();
+  for (const f of all.slice(UNREADABLE_LISTED - 1)) groups.set(f.reason, [...(groups.get(f.reason) ?? []), f.filename]);
+  return [...listed, ...[...groups].map(([reason, names]) => ({ filename: `另外 ${names.length} 个文件（${names.slice(0, 2).join('、')}${names.length > 2 ? ' 等' : ''}）`, reason }))];
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { campaignStatus } from '../report/status.js';
 import { copyRules, testApp, type TestApp } from '../testing/app.js';
-import { planDocx, registrationXlsx } from '../testing/documents.js';
+import { planDocx, registrationXlsx, zipArchive } from '../testing/documents.js';
 import { buildMail, type MailInput } from '../testing/mail.js';
 
 let app: TestApp | undefined;
@@ -87,5 +87,30 @@ describe('what each reply says', () => {
     const asks = await receive(app, new Date(DEADLINE - 86400_000), { ...stranger, subject: '咨询', text: '请问参赛报名表在哪里下载？' });
     expect(asks.decision).toMatchObject({ unit: null, kind: 'review' });
     expect(asks.reply!.body_text).toContain('工作人员将尽快人工核对');
+  });
+});
+
+describe('unreadable files in a reply', () => {
+  it('a zip of 300 photos names ten lines, not 300: the first files, then the rest counted by reason', async () => {
+    app = await testApp();
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a5200000000049454e44ae426082', 'hex');
+    const photos = zipArchive(Array.from({ length: 300 }, (_, i) => ({ name: `现场照片/IMG_${String(i + 1).padStart(4, '0')}.png`, content: png })));
+    const r = await receive(app, new Date(DEADLINE - 86400_000), {
+      attachments: [
+        { filename: '湖口县参赛报名表.xlsx', content: await form() },
+        { filename: '湖口县实施方案.docx', content: await plan() },
+        { filename: '照片.zip', content: photos },
+      ],
+    });
+    expect(r.decision.kind).toBe('ack');
+    const lines = r.reply!.body_text.split('\n');
+    const start = lines.findIndex((l) => l.startsWith('以下文件无法读取'));
+    const listed = lines.slice(start + 1).filter((l) => l.startsWith('  · '));
+    expect(listed.length).toBeLessThanOrEqual(10);
+    expect(listed[0]).toMatch(/^ {2}· 照片\.zip \/ 现场照片 \/ IMG_0001\.png：图片文件/);
+    expect(r.reply!.body_text).toMatch(/另外 291 个文件（照片\.zip \/ 现场照片 \/ IMG_0010\.png、照片\.zip \/ 现场照片 \/ IMG_0011\.png 等）：图片文件/);
+    // Every file is still recorded one by one.
+    const docs = await app.db.selectFrom('documents').select('id').where('readable', '=', 0).execute();
+    expect(docs).toHaveLength(300);
   });
 });
