@@ -25,6 +25,8 @@ describe('intake CLI: dry run, outbox, paper, remind', async () => {
       ['ack', 'xunyang', 'xyqzgh@163.com', 'suppressed', 'dry run (--dry-run): recorded, not sent'],
       ['missing', 'xiushui', 'xsxzgh@163.com', 'suppressed', 'dry run (--dry-run): recorded, not sent'],
     ]);
+    // The reply log says why each reply went to its unit: the decision's reason and evidence.
+    expect(rows[0]!.match).toMatchObject({ reason: expect.stringContaining('浔阳区总工会 scored'), evidence: expect.arrayContaining([expect.objectContaining({ unit: 'xunyang', signal: 'display_name' })]) });
     const table = (await runCli(['outbox', '--data', data])).stdout;
     expect(table).toMatch(/^1\s+ack\s+#1\s+xunyang\s+xyqzgh@163\.com\s+suppressed\s+0\s+dry run/m);
     expect(table).toContain('2 reply(ies) and reminder(s): 2 suppressed.');

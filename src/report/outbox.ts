@@ -1,3 +1,4 @@
+import type { MatchResult } from '../match/unit-matcher.js';
 import type { Rules } from '../rules/index.js';
 import type { Db } from '../store/db.js';
 import type { OutboxStatus } from '../store/tables.js';
@@ -24,15 +25,17 @@ export interface OutboxEntry {
   /** What the server said when it took the reply. */
   serverResponse: string | null;
   replyMessageId: string;
+  /** Why the reply went to this unit: the decision's reason and its evidence (null for a reminder or digest). */
+  match: { reason: string; evidence: Array<{ signal: string; unit: string; match: string; weight: number }> } | null;
 }
 
 /** failed and held rows: a person must decide (`intake outbox resend` or `mark-sent`). */
 export const PROBLEM_STATUSES: OutboxStatus[] = ['failed', 'held'];
 
 export async function outboxEntries(db: Db, filter: { statuses?: OutboxStatus[]; ids?: number[] } = {}): Promise<OutboxEntry[]> {
-  let q = db.selectFrom('outbox').selectAll().orderBy('id');
-  if (filter.statuses) q = q.where('status', 'in', filter.statuses);
-  if (filter.ids) q = q.where('id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
+  let q = db.selectFrom('outbox').leftJoin('messages', 'messages.id', 'outbox.message_row').selectAll('outbox').select('messages.match_json').orderBy('outbox.id');
+  if (filter.statuses) q = q.where('outbox.status', 'in', filter.statuses);
+  if (filter.ids) q = q.where('outbox.id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
   return (await q.execute()).map((r) => ({
     id: r.id,
     kind: r.kind,
@@ -49,7 +52,14 @@ export async function outboxEntries(db: Db, filter: { statuses?: OutboxStatus[];
     sentAt: r.sent_at,
     serverResponse: r.server_response,
     replyMessageId: r.reply_message_id,
+    match: matchOf(r.match_json),
   }));
+}
+
+function matchOf(json: string | null): OutboxEntry['match'] {
+  if (!json) return null;
+  const m = JSON.parse(json) as MatchResult;
+  return { reason: m.reason, evidence: m.evidence.map((e) => ({ signal: e.signal, unit: e.unit, match: e.match, weight: e.weight })) };
 }
 
 export function renderOutboxTable(entries: OutboxEntry[], rules: Rules): string {
