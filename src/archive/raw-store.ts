@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, openSync, fsyncSync, closeSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, openSync, fsyncSync, closeSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
@@ -30,6 +30,17 @@ export class RawStore {
 
   read(sha256: string): Buffer {
     return readFileSync(this.pathOf(sha256));
+  }
+
+  /** The first `max` bytes (the header block, a charset declaration), without reading the rest. */
+  readHead(sha256: string, max: number): Buffer {
+    const fd = openSync(this.pathOf(sha256), 'r');
+    try {
+      const buf = Buffer.alloc(max);
+      return buf.subarray(0, readSync(fd, buf, 0, max, 0));
+    } finally {
+      closeSync(fd);
+    }
   }
 
   put(bytes: Buffer): StoredBlob {

@@ -269,6 +269,12 @@ describe('text files', () => {
     expect(tabbed.tables).toEqual([[['单位', '联系人'], ['浔阳区总工会', '张敏']]]);
   });
 
+  it('bytes of no known format under a document\'s name are a damaged file, not an unsupported format', async () => {
+    const noise = Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 7919) % 251));
+    await expect(readDocument(withoutLibreOffice, 'unknown', noise, '实施方案.pdf')).rejects.toMatchObject({ code: 'corrupt', message: '文件已损坏，或并非 .pdf 格式，无法读取' });
+    await expect(readDocument(withoutLibreOffice, 'unknown', noise, '数据.bin')).rejects.toMatchObject({ code: 'unsupported' });
+  });
+
   it('a reader that hits a V8 limit (a string too long to build) is a named "too-complex" error', async () => {
     const bomb: DocumentReader = {
       name: 'bomb',

@@ -1,5 +1,5 @@
 import { UnreadableError } from '../containers/budget.js';
-import { extensionOf, type FileFormat } from '../mail/file-format.js';
+import { extensionOf, formatByName, type FileFormat } from '../mail/file-format.js';
 import { scanError, type DocumentContent, type DocumentReader } from './reader.js';
 
 const FORMAT_NAMES: Partial<Record<FileFormat, string>> = {
@@ -17,6 +17,12 @@ const FORMAT_NAMES: Partial<Record<FileFormat, string>> = {
 export async function readDocument(readers: readonly DocumentReader[], format: FileFormat, content: Buffer, filename: string): Promise<DocumentContent> {
   if (content.length === 0) throw new UnreadableError('empty', '文件为空（0 字节）');
   const reader = readers.find((r) => r.formats.includes(format));
+  // Bytes that are no known format under a document's name: a damaged or half-sent file, or
+  // something renamed, not an unsupported format.
+  const claimed = formatByName(filename);
+  if (!reader && format === 'unknown' && readers.some((r) => r.formats.includes(claimed))) {
+    throw new UnreadableError('corrupt', `文件已损坏，或并非 .${extensionOf(filename)} 格式，无法读取`);
+  }
   if (!reader) {
     if (format === 'image') throw scanError('图片文件');
     const ext = extensionOf(filename);

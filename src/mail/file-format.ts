@@ -42,6 +42,11 @@ const EXT: Record<string, FileFormat> = {
 /** Formats a name alone may decide only when the bytes carry no signature of their own. */
 const NAME_ONLY: ReadonlySet<FileFormat> = new Set(['text', 'html', 'eml', 'rtf', 'tar']);
 
+/** The format a file's name claims (`.pdf` → pdf), whatever its bytes are; `unknown` for none. */
+export function formatByName(filename: string): FileFormat {
+  return EXT[extensionOf(filename)] ?? 'unknown';
+}
+
 export function extensionOf(filename: string): string {
   const m = /\.([a-z0-9]{1,5})$/i.exec(filename.trim());
   return m ? m[1]!.toLowerCase() : '';

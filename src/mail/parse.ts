@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { MailParser, type AddressObject, type AttachmentStream, type HeaderValue, type Headers, type MessageText } from 'mailparser';
 import { declaredCharset, repairStream } from './repair.js';
 
@@ -100,7 +101,13 @@ interface RawParse {
  * and dropped past the limit: a 40 MB attachment never sits in memory whole. The message goes
  * through the charset repair on its way in (see repair.ts).
  */
-function runParser(raw: Buffer, maxAttachmentBytes: number, repair: boolean): Promise<RawParse> {
+/**
+ * A raw message to parse: its bytes, or the archived file (streamed, so a message of any size is
+ * parsed in bounded memory) with its first bytes for what must be judged before streaming.
+ */
+export type RawSource = Buffer | { path: string; head: Buffer };
+
+function runParser(source: RawSource, maxAttachmentBytes: number, repair: boolean): Promise<RawParse> {
   return new Promise((resolve, reject) => {
     const parser = new MailParser({
       skipImageLinks: true,
@@ -166,11 +173,18 @@ function runParser(raw: Buffer, maxAttachmentBytes: number, repair: boolean): Pr
     });
     let input: NodeJS.WritableStream = parser;
     if (repair) {
-      const stream = repairStream({ headers: 0, bodies: 0 }, declaredCharset(raw));
+      const stream = repairStream({ headers: 0, bodies: 0 }, declaredCharset(Buffer.isBuffer(source) ? source : source.head));
       stream.output.on('error', (err: Error) => fail(Object.assign(err, { repairFailed: true })));
       stream.output.pipe(parser);
       input = stream.input;
     }
+    if (!Buffer.isBuffer(source)) {
+      const file = createReadStream(source.path, { highWaterMark: 256 * 1024 });
+      file.on('error', fail);
+      file.pipe(input);
+      return;
+    }
+    const raw = source;
     // Fed in slices with back-pressure: one huge write would have every stage buffer it at once.
     const SLICE = 256 * 1024;
     let offset = 0;
@@ -200,7 +214,7 @@ function addressHeader(headers: Headers, key: string): AddressObject | AddressOb
   return v && typeof v === 'object' && !(v instanceof Date) ? (v as AddressObject | AddressObject[]) : undefined;
 }
 
-export async function parseMessage(raw: Buffer, opts: ParseOptions = {}): Promise<ParsedMessage> {
+export async function parseMessage(raw: RawSource, opts: ParseOptions = {}): Promise<ParsedMessage> {
   const max = opts.maxAttachmentBytes ?? 25 * 1024 * 1024;
   // A message the repair pass cannot split (a header block beyond its size limit) is still
   // parsed, as mailparser alone reads it.

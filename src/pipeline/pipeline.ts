@@ -7,7 +7,7 @@ import { isolatedReaders } from '../documents/isolated-reader.js';
 import type { Logger } from '../log.js';
 import { findCloudLinks } from '../mail/cloud-links.js';
 import { machineMailReason } from '../mail/machine-mail.js';
-import { parseMessage } from '../mail/parse.js';
+import { MAX_HEAD_BYTES, parseMessage } from '../mail/parse.js';
 import { readRawHeaders } from '../mail/raw-headers.js';
 import { assignedMatch } from '../match/assigned.js';
 import { matchInput } from '../match/match-input.js';
@@ -44,17 +44,6 @@ export interface PipelineDeps {
   afterStage?: (stage: Stage, messageRow: number | null) => void | Promise<void>;
   /** Give up retrying a failing message after this many attempts (a person can retry it). */
   maxAttempts?: number;
-  /** Larger messages are archived but not parsed (MessageTooLarge): parsing holds them whole in memory. */
-  maxMessageBytes?: number;
-}
-
-/** A message above MAX_MESSAGE_MB: archived byte for byte, left for a person. */
-export class MessageTooLarge extends Error {
-  override name = 'MessageTooLarge';
-  constructor(size: number, limit: number) {
-    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-    super(`the message is ${mb(size)}, above the ${mb(limit)} parsed in memory; it is archived unread (raise MAX_MESSAGE_MB and \`intake retry\` to read it)`);
-  }
 }
 
 export type Outcome = { row: number; status: 'decided'; decision: Decision } | { row: number; status: 'seen' } | { row: number; status: 'error'; error: string };
@@ -96,9 +85,10 @@ export class Pipeline {
   /** Stages parse to match: what the message carries and who sent it; writes nothing. */
   async analyse(row: MessageRow, after: (stage: Stage) => Promise<void> = async () => {}): Promise<Analysed> {
     const { raw, rules, db } = this.deps;
-    if (this.deps.maxMessageBytes !== undefined && row.size > this.deps.maxMessageBytes) throw new MessageTooLarge(row.size, this.deps.maxMessageBytes);
-    const bytes = raw.read(row.sha256);
-    const parsed = await parseMessage(bytes, { maxAttachmentBytes: rules.documents.limits.max_attachment_bytes });
+    // Parsed from the archived file as a stream: a message of any size costs bounded memory (an
+    // attachment over the limit is counted, not kept). Only the head is read whole.
+    const head = raw.readHead(row.sha256, MAX_HEAD_BYTES);
+    const parsed = await parseMessage({ path: raw.pathOf(row.sha256), head }, { maxAttachmentBytes: rules.documents.limits.max_attachment_bytes });
     await after('parse');
     const expanded = await expandMessage(parsed, rules.documents.limits);
     await after('expand');
@@ -111,7 +101,7 @@ export class Pipeline {
       : this.matcher.match(matchInput(parsed, expanded.forwarded, files), await activeLearnedAddresses(db));
     await after('match');
     const links = findCloudLinks([parsed.text, ...expanded.forwarded.map((f) => f.text)].join('\n'), [parsed.html ?? '', ...expanded.forwarded.map((f) => f.html ?? '')].join('\n'));
-    const machine = machineMailReason(parsed, readRawHeaders(bytes), [rules.campaign.mailbox]);
+    const machine = machineMailReason(parsed, readRawHeaders(head), [rules.campaign.mailbox]);
     return { row, parsed, files, match, links, machine };
   }
 

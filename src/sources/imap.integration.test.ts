@@ -230,7 +230,7 @@ describe('IMAP source against Dovecot', () => {
     expect(await dovecot.messages('Processed/2021', moveUser)).toHaveLength(2);
   });
 
-  it('streams a message above MAX_MESSAGE_MB to the archive and records it for a person, then carries on', async () => {
+  it('streams a message above MAX_MESSAGE_MB to the archive and decides it from there in bounded memory, then carries on', async () => {
     const user = nextUser();
     const svc = await intake(user, { env: { ...NO_POLL, MAX_MESSAGE_MB: '0.1' } });
     const big = buildMail({
@@ -250,22 +250,20 @@ describe('IMAP source against Dovecot', () => {
       ],
       { user },
     );
-    await waitFor('the reply to the message after the large one', () => svc.outbox().length === 1);
+    await waitFor('the replies to the large message and the one after it', () => svc.outbox().length === 2);
     const reports = await messageReports(svc.app.db);
-    expect(reports.map((r) => [r.status, r.duplicateOf])).toEqual([
-      ['error', null],
-      ['error', reports[0]!.id],
-      ['decided', null],
+    expect(reports.map((r) => [r.status, r.duplicateOf, r.reply])).toEqual([
+      ['decided', null, 'missing'],
+      ['decided', reports[0]!.id, 'none'],
+      ['decided', null, 'ack'],
     ]);
-    expect(reports[0]!.error).toMatch(/^MessageTooLarge: the message is 0\.5 MB, above the 0\.1 MB/);
+    // Parsed from the archive: the unit, and the named reason its "PDF" could not be read.
+    expect(reports[0]).toMatchObject({ unit: 'wuning', documents: [{ filename: '武宁县实施方案扫描件.pdf', readable: false, errorCode: 'corrupt' }] });
     const row = await svc.app.db.selectFrom('messages').selectAll().where('id', '=', reports[0]!.id).executeTakeFirstOrThrow();
     expect(row.sha256).toBe(createHash('sha256').update(big).digest('hex'));
     expect(row.size).toBe(big.length);
     expect(row.message_id).toBe('<big-scan.wn@163.com>');
     expect(svc.app.raw.read(row.sha256).equals(big)).toBe(true);
-    // Errors wait for a person: they are in the review queue.
-    const review = await runCli(['review', '--json', '--data', svc.dataDir]);
-    expect(review.stdout).toContain('MessageTooLarge');
   });
 
   it('IMAP_EXISTING_MAIL=baseline leaves everything already there alone; =all takes it all', async () => {
