@@ -1,30 +1,16 @@
 import type { ImapFlow } from 'imapflow';
 import { schedule, type ScheduledTask } from 'node-cron';
-import type { RawStore } from '../archive/raw-store.js';
 import { describeImap, type ImapSettings } from '../config/imap.js';
 import type { Logger } from '../log.js';
-import type { SourceMessage } from '../pipeline/archive.js';
-import type { Outcome } from '../pipeline/pipeline.js';
-import type { Db } from '../store/db.js';
 import { Backoff } from './backoff.js';
 import { HealthRecorder } from './health.js';
 import { createImapClient, identifyAfterLogin } from './imap-client.js';
-import { syncMailbox, type SyncResult } from './imap-sync.js';
+import { syncMailbox, type SyncContext, type SyncResult } from './imap-sync.js';
 
-export interface ImapWatcherOptions {
-  settings: ImapSettings;
-  db: Db;
-  raw: RawStore;
-  log: Logger;
-  /** The campaign's `opens` (IMAP_EXISTING_MAIL=since-opens); null when campaign.yaml has none. */
-  opens: Date | null;
-  maxMessageBytes: number;
-  /** Archives and decides one message. */
-  take(msg: SourceMessage): Promise<Outcome>;
+/** What a sync needs, less what the watcher owns itself (the account, its health record). */
+export interface ImapWatcherOptions extends Omit<SyncContext, 'account' | 'health' | 'reselect' | 'now'> {
   /** After every completed sync, also when nothing was new (the poll's heartbeat). */
   afterSync?(result: SyncResult): Promise<void>;
-  /** After each batch of a sync that took in mail (a long backlog is read in batches). */
-  afterBatch?(): Promise<void>;
   /** Tests: another client factory or randomness. */
   createClient?: (s: ImapSettings, log: Logger) => ImapFlow;
   random?: () => number;
