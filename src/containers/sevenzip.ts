@@ -1,4 +1,4 @@
-import sevenZipPackage, { type FileSystem, type SevenZipModule, type SevenZipModuleFactory } from '7z-wasm';
+import type { FileSystem, SevenZipModule, SevenZipModuleFactory } from '7z-wasm';
 import { crc32 } from 'node:zlib';
 import { decodeUnlabelled } from '../util/text-decode.js';
 import { ExpansionBudget, UnreadableError, expandedLimit, tooLarge } from './budget.js';
@@ -15,9 +15,15 @@ import { JUNK_ENTRY, safeEntryName, type ArchiveEntry } from './zip.js';
  * that lies about its sizes therefore still costs at most the limits.
  */
 
-// The package is CommonJS whose types declare an ES default export: at run time the default
-// import is the factory itself, to the type checker it is the module holding `default`.
-const SevenZip = ((sevenZipPackage as unknown as { default?: SevenZipModuleFactory }).default ?? sevenZipPackage) as unknown as SevenZipModuleFactory;
+/**
+ * Loaded on first use (most mail has no such archive). The package is CommonJS whose types
+ * declare an ES default export: at run time the default import is the factory itself, to the
+ * type checker it is the module holding `default`.
+ */
+async function sevenZipFactory(): Promise<SevenZipModuleFactory> {
+  const pkg = (await import('7z-wasm')).default as unknown as { default?: SevenZipModuleFactory } & SevenZipModuleFactory;
+  return pkg.default ?? pkg;
+}
 
 /** A password no one uses: 7-Zip never prompts, and an encrypted archive fails as encrypted. */
 const NO_PASSWORD = '-pintake-has-no-password';
@@ -45,6 +51,7 @@ class Quit extends Error {
 async function openModule(): Promise<{ mod: SevenZipModule; run(args: string[]): Run }> {
   let out: string[] = [];
   let exitCode = 0;
+  const SevenZip = await sevenZipFactory();
   const mod = await SevenZip({
     // Never read the process's standard input (the default does, and would block on a password prompt).
     stdin: () => null,

@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import type * as ExcelJS from 'exceljs';
 import type { FormField } from '../rules/schema.js';
 import { formatLocalTime } from '../util/time.js';
 import type { DigestData } from './data.js';
@@ -80,7 +80,9 @@ export async function buildWorkbook(d: DigestData): Promise<Buffer> {
   const labels = d.campaign.labels;
   const req = d.campaign.required;
 
-  const wb = new ExcelJS.Workbook();
+  // Loaded on first use: only the digest and `intake export` need it.
+  const { default: Excel } = await import('exceljs');
+  const wb = new Excel.Workbook();
   wb.creator = 'intake';
   wb.title = d.campaign.title;
   wb.created = new Date(d.generatedAt);

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { MailParser, type AddressObject, type AttachmentStream, type HeaderValue, type Headers, type MessageText } from 'mailparser';
+import type { AddressObject, AttachmentStream, HeaderValue, Headers, MessageText } from 'mailparser';
 import { declaredCharset, repairStream } from './repair.js';
 
 export interface Address {
@@ -97,17 +97,22 @@ interface RawParse {
 }
 
 /**
- * mailparser's streaming interface, so that an attachment's bytes are counted as they arrive
- * and dropped past the limit: a 40 MB attachment never sits in memory whole. The message goes
- * through the charset repair on its way in (see repair.ts).
- */
-/**
  * A raw message to parse: its bytes, or the archived file (streamed, so a message of any size is
  * parsed in bounded memory) with its first bytes for what must be judged before streaming.
  */
 export type RawSource = Buffer | { path: string; head: Buffer };
 
-function runParser(source: RawSource, maxAttachmentBytes: number, repair: boolean): Promise<RawParse> {
+// Loaded on first use: commands that only report (`intake status`) start without it.
+let mailparser: Promise<typeof import('mailparser')> | undefined;
+const loadMailparser = () => (mailparser ??= import('mailparser'));
+
+/**
+ * mailparser's streaming interface, so that an attachment's bytes are counted as they arrive
+ * and dropped past the limit: a 40 MB attachment never sits in memory whole. The message goes
+ * through the charset repair on its way in (see repair.ts).
+ */
+async function runParser(source: RawSource, maxAttachmentBytes: number, repair: boolean): Promise<RawParse> {
+  const { MailParser } = await loadMailparser();
   return new Promise((resolve, reject) => {
     const parser = new MailParser({
       skipImageLinks: true,

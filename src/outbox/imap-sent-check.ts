@@ -1,4 +1,4 @@
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow as ImapFlowClient } from 'imapflow';
 import type { SentFolderSettings } from '../config/env.js';
 import type { SentFolderCheck } from './sent-check.js';
 
@@ -14,7 +14,9 @@ export class ImapSentFolder implements SentFolderCheck {
   }
 
   async find(messageIds: string[]): Promise<Set<string> | null> {
-    const client = new ImapFlow({
+    // Loaded on first use: a Sent-folder check is rare (after a crash cut a delivery off).
+    const { ImapFlow } = await import('imapflow');
+    const client: ImapFlowClient = new ImapFlow({
       host: this.s.host,
       port: this.s.port,
       secure: this.s.secure,

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { migrationProvider, type DialectName } from './migrations.js';
 import type { Database } from './tables.js';
 
@@ -23,7 +23,7 @@ export function dialectOf(location: string): DialectName {
 /** Opens the database named by a URL (postgres://…) or a SQLite file path and brings its schema up to date. */
 export async function openDatabase(location: string): Promise<OpenedDb> {
   const dialectName = dialectOf(location);
-  const dialect = dialectName === 'postgres' ? postgresDialect(location) : sqliteDialect(location);
+  const dialect = dialectName === 'postgres' ? await postgresDialect(location) : sqliteDialect(location);
   const db = new Kysely<Database>({ dialect });
   try {
     await migrate(db, dialectName);
@@ -53,15 +53,17 @@ function sqliteDialect(location: string): Dialect {
  * is written for numbers (as SQLite gives them), so they are parsed here, per pool, not globally.
  */
 const INT8_OID = 20;
-const types = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID && format !== 'binary') return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-};
 
-function postgresDialect(url: string): Dialect {
-  const pool = new pg.Pool({ connectionString: url, max: 5, types: types as pg.CustomTypesConfig });
+async function postgresDialect(url: string): Promise<Dialect> {
+  // Loaded only for a PostgreSQL URL: SQLite users never pay for it.
+  const { default: pgLib } = await import('pg');
+  const types = {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === INT8_OID && format !== 'binary') return (v: string) => Number(v);
+      return pgLib.types.getTypeParser(oid, format as 'text');
+    },
+  };
+  const pool = new pgLib.Pool({ connectionString: url, max: 5, types: types as pg.CustomTypesConfig });
   // An idle client that loses its connection (server restart) emits 'error' on the pool; without a
   // listener that would crash the process. The next query gets a fresh connection.
   pool.on('error', () => {});
