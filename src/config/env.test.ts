@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadSettings, SettingsError } from './env.js';
 
@@ -71,6 +72,13 @@ describe('Sent folder, retries, dry run', () => {
     expect(JSON.stringify(s)).not.toContain('code123');
     // SENT_IMAP_URL, when given, wins over the watched account.
     expect(load({ IMAP_URL: 'imaps://a%40sina.com:x@imap.sina.com', SENT_IMAP_URL: 'imaps://b%40qq.com:y@imap.qq.com' }).sentFolder).toMatchObject({ host: 'imap.qq.com', user: 'b@qq.com' });
+  });
+
+  it('READER_PROCESSES: two reading processes by default (one on a single core), validated', () => {
+    expect(load({}).readerProcesses).toBe(Math.min(2, availableParallelism()));
+    expect(load({ READER_PROCESSES: '3' }).readerProcesses).toBe(3);
+    expect(error({ READER_PROCESSES: '0' })).toBe('environment variable READER_PROCESSES: READER_PROCESSES must be 1 or more');
+    expect(error({ READER_PROCESSES: 'two' })).toContain('READER_PROCESSES must be a whole number of processes, e.g. 2');
   });
 
   it('retry backoff and attempts from the environment', () => {

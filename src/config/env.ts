@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseImapEnv, type ImapSettings } from './imap.js';
@@ -32,11 +33,13 @@ export interface Settings {
   pollMs: number;
   /** SOFFICE: LibreOffice's soffice binary for documents the libraries cannot read; "off" disables it; unset finds it on PATH. */
   soffice: string | undefined;
+  /** READER_PROCESSES: how many child processes read documents side by side. */
+  readerProcesses: number;
   /** The mailbox `intake run` watches over IMAP instead of the Maildir; null when not configured. */
   imap: ImapSettings | null;
   /**
-   * Messages up to this size are read whole into memory to be parsed; a larger one is streamed
-   * to the raw archive and recorded with a MessageTooLarge error for a person.
+   * IMAP messages up to this size are fetched into memory; a larger one is streamed straight to
+   * the raw archive (every message is parsed from the archive as a stream either way).
    */
   maxMessageBytes: number;
 }
@@ -104,6 +107,7 @@ const EnvSchema = z.object({
   REPLY_RETRY_SECONDS: z.coerce.number({ message: 'REPLY_RETRY_SECONDS must be a number of seconds' }).positive().optional(),
   REPLIES: z.enum(['on', 'off'], { message: 'REPLIES must be "on" or "off"' }).optional(),
   SOFFICE: z.string().optional(),
+  READER_PROCESSES: z.coerce.number({ message: 'READER_PROCESSES must be a whole number of processes, e.g. 2' }).int({ message: 'READER_PROCESSES must be a whole number of processes, e.g. 2' }).min(1, { message: 'READER_PROCESSES must be 1 or more' }).max(16, { message: 'READER_PROCESSES must be at most 16 (each process may use up to 1 GiB)' }).optional(),
   POLL_SECONDS: z.coerce.number({ message: 'POLL_SECONDS must be a number of seconds' }).positive().optional(),
   MAX_MESSAGE_MB: z.coerce.number({ message: 'MAX_MESSAGE_MB must be a number of megabytes, e.g. 50' }).positive().optional(),
 });
@@ -140,14 +144,17 @@ export function loadSettings(flags: { rules?: string; data?: string; dryRun?: bo
     sentFolder: sentFolderSettings(e, imap),
     pollMs: (e.POLL_SECONDS ?? 5) * 1000,
     soffice: e.SOFFICE && e.SOFFICE !== '' ? e.SOFFICE : undefined,
+    // Two by default: a message's registration form and plan are read at once; more processes
+    // than cores only add memory.
+    readerProcesses: e.READER_PROCESSES ?? Math.min(2, availableParallelism()),
     imap,
     maxMessageBytes: Math.round((e.MAX_MESSAGE_MB ?? 50) * 1024 * 1024),
   };
 }
 
-/** SENT_IMAP_URL (imaps://user:password@imap.sina.com:993), SENT_FOLDER, SENT_FOLDER_DELAY_SECONDS. */
 /**
- * SENT_IMAP_URL; without it, the watched IMAP account's own Sent folder (the mailbox replies are
+ * SENT_IMAP_URL (imaps://user:password@imap.sina.com:993), SENT_FOLDER, SENT_FOLDER_DELAY_SECONDS;
+ * without SENT_IMAP_URL, the watched IMAP account's own Sent folder (the mailbox replies are
  * sent from is the one intake watches, and Sina, QQ and 163 file what their SMTP sends there).
  */
 function sentFolderSettings(e: z.infer<typeof EnvSchema>, imap: ImapSettings | null): SentFolderSettings | null {

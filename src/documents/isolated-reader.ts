@@ -6,6 +6,7 @@ import { findSoffice } from './libreoffice.js';
 import type { DocumentContent, DocumentReader } from './reader.js';
 import { TOO_COMPLEX } from './read-document.js';
 import type { ReadRequest, ReadResponse } from './read-worker.js';
+import { ReaderPool } from './reader-pool.js';
 
 export interface IsolationOptions {
   /** SOFFICE: unset finds LibreOffice, "off" disables it, or a path. */
@@ -145,15 +146,16 @@ export class IsolatedReader implements DocumentReader {
   }
 }
 
-const shared = new Map<string, IsolatedReader>();
+const shared = new Map<string, DocumentReader>();
 
 /**
- * What the pipeline uses: every reader in one child process shared by the whole service, per
- * LibreOffice setting. This module does not load the readers themselves; only the child does.
+ * What the pipeline uses: a pool of reading processes shared by the whole service, per
+ * LibreOffice setting and size. This module does not load the readers themselves; only the
+ * children do. Each child is started on first use.
  */
-export function isolatedReaders(soffice = process.env.SOFFICE): readonly DocumentReader[] {
-  const key = soffice ?? '';
+export function isolatedReaders(soffice = process.env.SOFFICE, processes = 1): readonly DocumentReader[] {
+  const key = `${soffice ?? ''}\0${processes}`;
   let r = shared.get(key);
-  if (!r) shared.set(key, (r = new IsolatedReader({ soffice })));
+  if (!r) shared.set(key, (r = new ReaderPool(Array.from({ length: Math.max(1, processes) }, () => new IsolatedReader({ soffice })))));
   return [r];
 }

@@ -90,6 +90,8 @@ export function findCloudLinks(text: string, html = ''): string[] {
     found.set(key, code ? `${clean} 提取码：${code[1]}` : clean);
   };
   for (const source of sources) {
+    // Most submissions carry no link at all: spare them two dozen scans.
+    if (!/https?:\/\//i.test(source)) continue;
     // Several shapes can match one link with different extents: keep the longest at each place.
     const candidates: Array<{ index: number; url: string }> = [];
     for (const re of PROVIDER_LINKS) for (const m of source.matchAll(re)) candidates.push({ index: m.index, url: m[0] });

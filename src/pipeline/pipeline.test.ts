@@ -5,7 +5,11 @@ import { messageReports } from '../report/messages.js';
 import { FileSource, readMessageFile } from '../sources/files.js';
 import { ingestFrom } from '../service/ingest.js';
 import { FIXTURE_MAIL, fixtureMail, testApp, type TestApp } from '../testing/app.js';
-import { STAGES, type Stage } from './pipeline.js';
+import { RawStore } from '../archive/raw-store.js';
+import { isolatedReaders } from '../documents/isolated-reader.js';
+import type { DocumentReader } from '../documents/reader.js';
+import { silentLogger } from '../log.js';
+import { Pipeline, STAGES, type Outcome, type Stage } from './pipeline.js';
 
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -158,4 +162,84 @@ describe('a failure between any two stages', () => {
       expect(readdirSync(join(dataDir, 'outbox')).filter((f) => f.endsWith('.eml'))).toHaveLength(1);
     });
   }
+});
+
+describe('a batch of messages', () => {
+  const batch = ['03-xiushui-form-only-gb2312.eml', '01-xunyang-complete.eml', '04-xiushui-plan-later-rfc2231-gbk.eml', '13-lushanxihai-complete.eml'];
+
+  it('is read ahead while one message is decided, and decided in receipt order as if one by one', async () => {
+    app = await testApp();
+    // The real readers, watched: how many files are being read at once.
+    const [real] = isolatedReaders('off', 2);
+    let reading = 0;
+    let most = 0;
+    const watched: DocumentReader = {
+      name: real!.name,
+      formats: real!.formats,
+      async read(content, filename, format) {
+        most = Math.max(most, ++reading);
+        try {
+          return await real!.read(content, filename, format);
+        } finally {
+          reading--;
+        }
+      },
+    };
+    const events: string[] = [];
+    const pipeline = new Pipeline({ db: app.db, raw: app.raw, rules: app.rules, log: silentLogger, readers: [watched], afterStage: (stage, row) => void events.push(`${row}:${stage}`) });
+    const msgs = await Promise.all(batch.map((f) => readMessageFile(fixtureMail(f))));
+    const outcomes: Array<[number, Outcome]> = [];
+    await pipeline.processAll(msgs, (i, o) => void outcomes.push([i, o]));
+
+    expect(outcomes.map(([i, o]) => [i, o.row, o.status])).toEqual([
+      [0, 1, 'decided'],
+      [1, 2, 'decided'],
+      [2, 3, 'decided'],
+      [3, 4, 'decided'],
+    ]);
+    // Files of several messages were read at once, and a later message was read before an
+    // earlier one was decided; decisions themselves stayed in order.
+    expect(most).toBeGreaterThan(1);
+    expect(events.indexOf('2:parse')).toBeGreaterThan(-1);
+    expect(events.indexOf('2:parse')).toBeLessThan(events.indexOf('1:decide'));
+    expect(events.filter((e) => e.endsWith(':decide'))).toEqual(['1:decide', '2:decide', '3:decide', '4:decide']);
+    // Xiushui's form, then its plan: the second message sees the first one's items.
+    const replies = await app.db.selectFrom('outbox').select(['message_row', 'kind']).orderBy('message_row').execute();
+    expect(replies).toEqual([
+      { message_row: 1, kind: 'missing' },
+      { message_row: 2, kind: 'ack' },
+      { message_row: 3, kind: 'ack' },
+      { message_row: 4, kind: 'ack' },
+    ]);
+  });
+
+  it('stops where a message cannot be archived: the ones before it are decided, none after it is archived', async () => {
+    app = await testApp();
+    const raw = new RawStore(join(app.dataDir, 'raw'));
+    let puts = 0;
+    const put = raw.put.bind(raw);
+    raw.put = (bytes: Buffer) => {
+      if (++puts === 2) throw new Error('ENOSPC: no space left on device');
+      return put(bytes);
+    };
+    const pipeline = new Pipeline({ db: app.db, raw, rules: app.rules, log: silentLogger, readers: isolatedReaders('off', 2) });
+    const msgs = await Promise.all(batch.map((f) => readMessageFile(fixtureMail(f))));
+    const seen: number[] = [];
+    await expect(pipeline.processAll(msgs, (i) => void seen.push(i))).rejects.toThrow('ENOSPC');
+    expect(seen).toEqual([0]);
+    const rows = await app.db.selectFrom('messages').select(['id', 'source', 'status']).execute();
+    expect(rows).toEqual([{ id: 1, source: msgs[0]!.source, status: 'decided' }]);
+    // The same batch again, with room on the disk: everything is taken in, the first only once.
+    raw.put = put;
+    const again: Outcome[] = [];
+    await pipeline.processAll(msgs, (_, o) => void again.push(o));
+    expect(again.map((o) => o.status)).toEqual(['seen', 'decided', 'decided', 'decided']);
+    const replies = await app.db.selectFrom('outbox').select(['message_row', 'kind']).orderBy('message_row').execute();
+    expect(replies.map((r) => [r.message_row, r.kind])).toEqual([
+      [1, 'missing'],
+      [2, 'ack'],
+      [3, 'ack'],
+      [4, 'ack'],
+    ]);
+  });
 });

@@ -17,7 +17,7 @@ import type { Rules } from '../rules/index.js';
 import type { Db } from '../store/db.js';
 import type { MessageRow } from '../store/tables.js';
 import { crashPoint } from '../util/crash-point.js';
-import { archiveMessage, type SourceMessage } from './archive.js';
+import { archiveMessage, type Archived, type SourceMessage } from './archive.js';
 import { commitDecision, type Decision } from './commit.js';
 import type { Analysed } from './evaluate.js';
 
@@ -61,12 +61,76 @@ export class Pipeline {
 
   /** Archives a message from a source, then decides it. */
   async process(msg: SourceMessage): Promise<Outcome> {
-    const { row, fresh } = await archiveMessage(this.deps.db, this.deps.raw, msg);
+    let outcome: Outcome | undefined;
+    await this.processAll([msg], (_, o) => void (outcome = o));
+    return outcome!;
+  }
+
+  /**
+   * Archives messages in the order given and decides them in that order, while the next few are
+   * already being parsed and their documents read (on the other reading processes): on a
+   * deadline-day backlog the cores work side by side. Decisions never overlap, so each one sees
+   * the state the one before it left; analysis reads nothing a decision writes (matching depends
+   * on the message and on learned addresses, which only a person changes). `each` hears every
+   * outcome, in order, before the next decision. A message that cannot even be archived stops
+   * the batch there: the ones before it are decided, nothing after it is archived, and the error
+   * is thrown.
+   */
+  async processAll(msgs: readonly SourceMessage[], each: (index: number, outcome: Outcome) => void | Promise<void>): Promise<void> {
+    const ahead: Array<{ step: Promise<Prepared>; bytes: number }> = [];
+    let started = 0;
+    let aheadBytes = 0;
+    let archiving: Promise<unknown> = Promise.resolve();
+    let stopped = false;
+    const start = () => {
+      // Bounded by count and by size: a batch of large messages is not held in memory at once.
+      while (started < msgs.length && ahead.length < LOOKAHEAD && (ahead.length === 0 || aheadBytes < LOOKAHEAD_BYTES)) {
+        const msg = msgs[started++]!;
+        const bytes = msg.stored?.blob.size ?? msg.raw.length;
+        aheadBytes += bytes;
+        // Archiving is strictly in order (row ids are receipt order), and stops at a failure.
+        const archived = archiving.then(() => (stopped ? null : archiveMessage(this.deps.db, this.deps.raw, msg)));
+        archiving = archived.catch(() => {
+          stopped = true;
+        });
+        ahead.push({ step: this.prepare(archived), bytes });
+      }
+    };
+    for (let i = 0; i < msgs.length; i++) {
+      start();
+      const next = ahead.shift()!;
+      const step = await next.step.catch(async (err: unknown) => {
+        // A crash point or a test's injected failure: the messages already archived ahead stay
+        // `archived` for the next run's recovery; none is left running behind our back.
+        await Promise.allSettled(ahead.map((a) => a.step));
+        throw err;
+      });
+      if (step.kind === 'not-archived') {
+        await Promise.all(ahead.map((a) => a.step));
+        throw step.error;
+      }
+      const outcome = step.kind === 'seen' ? ({ row: step.row.id, status: 'seen' } as const) : await this.commit(step.row, step.analysed);
+      // Its documents are let go with the decision.
+      aheadBytes -= next.bytes;
+      await each(i, outcome);
+    }
+  }
+
+  /** Archive (awaited in order by the caller's chain), then the analysis; records nothing else. */
+  private async prepare(archived: Promise<Archived | null>): Promise<Prepared> {
+    let a: Archived | null;
+    try {
+      a = await archived;
+    } catch (error) {
+      return { kind: 'not-archived', error };
+    }
+    if (!a) return { kind: 'not-archived', error: new Error('not archived: an earlier message of the batch could not be') };
+    const { row, fresh } = a;
     crashPoint('archive');
     await this.deps.afterStage?.('archive', row.id);
-    if (!fresh) return { row: row.id, status: 'seen' };
+    if (!fresh) return { kind: 'seen', row };
     this.deps.log.info({ messageRow: row.id, source: row.source, sha256: row.sha256, messageId: row.message_id, duplicateOf: row.duplicate_of }, 'message archived');
-    return this.decide(row);
+    return { kind: 'analysed', row, analysed: await this.analyseSafely(row) };
   }
 
   /** Decides every message left undecided by a crash or an error, oldest first. */
@@ -110,15 +174,31 @@ export class Pipeline {
    * current rules and assignments, with the outbox's at-most-once guarantees.
    */
   async decide(row: MessageRow, opts: { redecide?: boolean } = {}): Promise<Outcome> {
-    const { db, rules, log } = this.deps;
-    const after = async (stage: Stage) => {
+    return this.commit(row, await this.analyseSafely(row), opts);
+  }
+
+  private stageHook(row: MessageRow) {
+    return async (stage: Stage) => {
       crashPoint(stage);
       await this.deps.afterStage?.(stage, row.id);
     };
+  }
+
+  /** The analysis, or why it failed (recorded by `commit`, in the message's turn). */
+  private async analyseSafely(row: MessageRow): Promise<Analysed | { failed: unknown }> {
     try {
-      const analysed = await this.analyse(row, after);
+      return await this.analyse(row, this.stageHook(row));
+    } catch (failed) {
+      return { failed };
+    }
+  }
+
+  private async commit(row: MessageRow, analysed: Analysed | { failed: unknown }, opts: { redecide?: boolean } = {}): Promise<Outcome> {
+    const { db, rules, log } = this.deps;
+    try {
+      if ('failed' in analysed) throw analysed.failed;
       const decision = await commitDecision(db, { ...analysed, row }, rules, { redecide: opts.redecide });
-      await after('decide');
+      await this.stageHook(row)('decide');
       if (!decision) return { row: row.id, status: 'seen' };
       log.info(
         {
@@ -148,3 +228,12 @@ export class Pipeline {
     }
   }
 }
+
+/** Messages of one batch analysed ahead of the decision in progress, and their bytes at most. */
+const LOOKAHEAD = 3;
+const LOOKAHEAD_BYTES = 32 * 1024 * 1024;
+
+type Prepared =
+  | { kind: 'not-archived'; error: unknown }
+  | { kind: 'seen'; row: MessageRow }
+  | { kind: 'analysed'; row: MessageRow; analysed: Analysed | { failed: unknown } };

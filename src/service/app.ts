@@ -38,7 +38,7 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
   const db = opened.db;
   const raw = new RawStore(settings.rawDir);
   const transport: Transport = settings.smtp ? new SmtpTransport(settings.smtp) : new FileTransport(settings.outboxDir);
-  const pipeline = new Pipeline({ db, raw, rules, log, afterStage: extra.afterStage, readers: isolatedReaders(settings.soffice) });
+  const pipeline = new Pipeline({ db, raw, rules, log, afterStage: extra.afterStage, readers: isolatedReaders(settings.soffice, settings.readerProcesses) });
   const from = { name: rules.campaign.replies.from_name ?? rules.campaign.organiser.name, address: rules.campaign.mailbox };
   if (settings.smtp?.user && settings.smtp.user.includes('@') && settings.smtp.user.toLowerCase() !== from.address.toLowerCase()) {
     // Sina, QQ and 163 refuse (553) mail whose sender is not the account that logged in.

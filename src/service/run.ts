@@ -125,7 +125,7 @@ function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Wat
         log,
         opens: app.rules.campaign.opens ? new Date(app.rules.campaign.opens) : null,
         maxMessageBytes: settings.maxMessageBytes,
-        take: (msg) => serial(() => app.pipeline.process(msg)),
+        takeAll: (msgs, each) => serial(() => app.pipeline.processAll(msgs, each)),
         afterBatch: () => serial(async () => void (await app.flushOutbox())),
         afterSync: async (r) => {
           await serial(async () => {

@@ -23,8 +23,11 @@ export interface SyncContext {
   opens: Date | null;
   /** Larger messages are streamed to disk instead of fetched into memory. */
   maxMessageBytes: number;
-  /** Archives and decides one message. Throws only when it could not even be archived. */
-  take(msg: SourceMessage): Promise<Outcome>;
+  /**
+   * Archives and decides messages in order, telling `each` every outcome as it comes (see
+   * Pipeline.processAll). Throws only when a message could not even be archived.
+   */
+  takeAll(msgs: SourceMessage[], each: (index: number, outcome: Outcome) => void): Promise<void>;
   health: HealthRecorder;
   /** After each batch that took in mail: replies go out while a long backlog is still read. */
   afterBatch?: () => Promise<void>;
@@ -158,49 +161,71 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
           for await (const m of client.fetch(uidSet(toFetch.map((x) => x.uid)), { uid: true, source: true }, { uid: true })) if (m.source) bodies.set(m.uid, m.source);
         }
 
-        const done: number[] = [];
-        let lastReceived: Date | null = null;
+        // First what to do with each UID, in order (fetching what must be streamed); then the
+        // messages are archived and decided as a batch, and each UID's bookkeeping is applied in
+        // UID order as its turn comes, so a failure leaves the checkpoint just before it.
+        const plan: Array<{ m: Meta; msg: SourceMessage | null; decided?: boolean }> = [];
         for (const m of batch) {
           if (isOld(m)) {
-            result.skipped++;
-            cp.last_uid = m.uid;
+            plan.push({ m, msg: null });
             continue;
           }
           const source = imapSourceId(settings.mailbox, uidValidity, m.uid);
           const status = known.get(source);
           if (status !== undefined) {
             // Archived by a sync that stopped before its checkpoint was written.
-            if (status === 'decided') done.push(m.uid);
-            cp.last_uid = m.uid;
+            plan.push({ m, msg: null, decided: status === 'decided' });
             continue;
           }
-          let msg: SourceMessage;
           if (m.size > ctx.maxMessageBytes) {
             const dl = await client.download(String(m.uid), undefined, { uid: true });
             if (!dl.content) {
               log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
-              cp.last_uid = m.uid;
+              plan.push({ m, msg: null });
               continue;
             }
             const streamed = await storeMessageStream(ctx.raw, dl.content);
             log.info({ uid: m.uid, size: streamed.blob.size, sha256: streamed.blob.sha256 }, 'large message streamed to the archive');
-            msg = { source, raw: streamed.head, stored: { blob: streamed.blob, contentKey: streamed.contentKey }, receivedAt: m.internalDate, receivedBasis: 'internaldate' };
+            plan.push({ m, msg: { source, raw: streamed.head, stored: { blob: streamed.blob, contentKey: streamed.contentKey }, receivedAt: m.internalDate, receivedBasis: 'internaldate' } });
           } else {
             const raw = bodies.get(m.uid);
             if (!raw) {
               log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
-              cp.last_uid = m.uid;
+              plan.push({ m, msg: null });
               continue;
             }
-            msg = { source, raw, receivedAt: m.internalDate, receivedBasis: 'internaldate' };
+            plan.push({ m, msg: { source, raw, receivedAt: m.internalDate, receivedBasis: 'internaldate' } });
           }
-          const outcome = await ctx.take(msg);
-          cp.last_uid = m.uid;
-          result.taken++;
-          lastReceived = m.internalDate;
-          if (outcome.status === 'error') result.errors++;
-          else done.push(m.uid);
         }
+
+        const done: number[] = [];
+        // Assigned in the callback, which the type checker does not follow.
+        let lastReceived = null as Date | null;
+        let applied = 0;
+        const passOver = (upTo: number) => {
+          for (; applied < upTo; applied++) {
+            const p = plan[applied]!;
+            if (isOld(p.m)) result.skipped++;
+            if (p.decided) done.push(p.m.uid);
+            cp.last_uid = p.m.uid;
+          }
+        };
+        const taking = plan.flatMap((p, i) => (p.msg ? [{ i, msg: p.msg }] : []));
+        await ctx.takeAll(
+          taking.map((t) => t.msg),
+          (k, outcome) => {
+            const { i } = taking[k]!;
+            passOver(i);
+            const { m } = plan[i]!;
+            cp.last_uid = m.uid;
+            applied = i + 1;
+            result.taken++;
+            lastReceived = m.internalDate;
+            if (outcome.status === 'error') result.errors++;
+            else done.push(m.uid);
+          },
+        );
+        passOver(plan.length);
         // Only once decided and durable may a message change flags or leave the mailbox. Before
         // the checkpoint: a crash in between repeats the (idempotent) action, never skips it.
         if (done.length > 0) await applyAfterAction(client, settings, done, log);

@@ -157,7 +157,7 @@ export class ImapWatcher {
     if (!client || !client.usable || this.stopped) return;
     let result: SyncResult;
     try {
-      result = await syncMailbox(client, { settings: this.o.settings, account: this.account, db: this.o.db, raw: this.o.raw, log: this.log, opens: this.o.opens, maxMessageBytes: this.o.maxMessageBytes, take: this.o.take, health: this.health, afterBatch: this.o.afterBatch, reselect: reason === 'poll' });
+      result = await syncMailbox(client, { settings: this.o.settings, account: this.account, db: this.o.db, raw: this.o.raw, log: this.log, opens: this.o.opens, maxMessageBytes: this.o.maxMessageBytes, takeAll: this.o.takeAll, health: this.health, afterBatch: this.o.afterBatch, reselect: reason === 'poll' });
     } catch (err) {
       this.log.error({ reason, err: errorText(err) }, 'mailbox sync failed; reconnecting to try again');
       await this.health.failed('disconnected', `sync: ${errorText(err)}`).catch(() => {});

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect, type SqliteDatabase } from 'kysely';
 import type pg from 'pg';
 import { migrationProvider, type DialectName } from './migrations.js';
 import type { Database } from './tables.js';
@@ -44,7 +44,27 @@ function sqliteDialect(location: string): Dialect {
   sqlite.pragma('foreign_keys = ON');
   // FULL: a "sent" mark or a decision must survive a power cut, not only a process crash.
   sqlite.pragma('synchronous = FULL');
-  return new SqliteDialect({ database: sqlite });
+  return new SqliteDialect({ database: reusingStatements(sqlite) });
+}
+
+/**
+ * Kysely prepares every query anew; intake runs the same few hundred queries over and over, so
+ * their prepared statements are kept (SQLite re-prepares one by itself after a schema change).
+ * Safe because nothing streams a query (`.stream()` would hold its statement busy).
+ */
+function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let st = statements.get(sql);
+      if (!st) {
+        if (statements.size >= max) statements.delete(statements.keys().next().value!);
+        statements.set(sql, (st = sqlite.prepare(sql)));
+      }
+      return st;
+    },
+  };
 }
 
 /**
