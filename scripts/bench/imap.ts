@@ -152,7 +152,8 @@ async function main(): Promise<void> {
     const backlogMs = performance.now() - t0;
     // intake's CPU includes its reading processes' (the baseline reads in its own process).
     const readers = childrenOf(child.pid!);
-    const backlogCpuMs = cpuMsOf(child.pid!) + readers.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
+    const readersCpuMs = readers.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
+    const backlogCpuMs = cpuMsOf(child.pid!) + readersCpuMs;
     const outcomes = db!.prepare('select status, reply_kind, count(*) n from messages group by status, reply_kind').all();
 
     process.stderr.write('live latency ...\n');
@@ -182,7 +183,7 @@ async function main(): Promise<void> {
     const result = {
       messages: MESSAGES,
       megabytes: Math.round(bytes / 1e5) / 10,
-      backlog: { seconds: seconds(backlogMs), messagesPerSecond: Math.round((MESSAGES / backlogMs) * 1e4) / 10, cpuSeconds: seconds(backlogCpuMs) },
+      backlog: { seconds: seconds(backlogMs), messagesPerSecond: Math.round((MESSAGES / backlogMs) * 1e4) / 10, cpuSeconds: seconds(backlogCpuMs), readersCpuSeconds: seconds(readersCpuMs) },
       baseline: { seconds: seconds(baselineMs), messagesPerSecond: Math.round((MESSAGES / baselineMs) * 1e4) / 10, cpuSeconds: seconds(baselineCpuMs), runs: [seconds(before.ms), seconds(after.ms)], attachments: before.attachments },
       ratio: Math.round((backlogMs / baselineMs) * 100) / 100,
       // CPU time is what a busy machine disturbs least (wall time also waits for the CPU and fsync).
@@ -191,6 +192,8 @@ async function main(): Promise<void> {
       peakRssMb: rss,
       // Each reading process's own peak (separate heaps; the service's total is at most the sum).
       readerPeakRssMb: readerRss,
+      // What the service as a whole may hold at its peak (an upper bound: the peaks may not coincide).
+      totalPeakRssMb: rss + readerRss.reduce((a, b) => a + b, 0),
       outcomes,
       targets: { ratio: 1.5, p95Ms: 2000, peakRssMb: 300 },
       machine: { cpus: cpus().length, node: process.version, loadAverageBefore: loadBefore.map((x) => Math.round(x * 100) / 100), loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100) },

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadSettings, SettingsError } from './env.js';
 
@@ -74,8 +73,8 @@ describe('Sent folder, retries, dry run', () => {
     expect(load({ IMAP_URL: 'imaps://a%40sina.com:x@imap.sina.com', SENT_IMAP_URL: 'imaps://b%40qq.com:y@imap.qq.com' }).sentFolder).toMatchObject({ host: 'imap.qq.com', user: 'b@qq.com' });
   });
 
-  it('READER_PROCESSES: two reading processes by default (one on a single core), validated', () => {
-    expect(load({}).readerProcesses).toBe(Math.min(2, availableParallelism()));
+  it('READER_PROCESSES: one reading process by default, more when asked, validated', () => {
+    expect(load({}).readerProcesses).toBe(1);
     expect(load({ READER_PROCESSES: '3' }).readerProcesses).toBe(3);
     expect(error({ READER_PROCESSES: '0' })).toBe('environment variable READER_PROCESSES: READER_PROCESSES must be 1 or more');
     expect(error({ READER_PROCESSES: 'two' })).toContain('READER_PROCESSES must be a whole number of processes, e.g. 2');

@@ -202,6 +202,16 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.createIndex('learned_addresses_address').on('learned_addresses').column('address').execute();
       },
     },
+    '0006_outbox_lookups': {
+      async up(db) {
+        // Every decision asks for its message's replies, and every delivery for what went to the
+        // recipient in the last day (case-insensitively): without these, both read the whole
+        // outbox, reply texts included, once per message, and a deadline-day backlog slows down
+        // as it goes.
+        await db.schema.createIndex('outbox_message').on('outbox').column('message_row').execute();
+        await sql`create index outbox_recipient_lower_sent on outbox (lower(to_address), sent_at)`.execute(db);
+      },
+    },
   };
 }
 
