@@ -24,12 +24,12 @@
  * machine are slower than the code is.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { loadRules } from '../../src/rules/index.js';
-import { REPO, copyRules, tempDir } from '../../src/testing/app.js';
+import { REPO, rulesWith, tempDir } from '../../src/testing/app.js';
 import { startDovecot, type Dovecot } from '../../src/testing/dovecot.js';
 import { submissionMail } from '../../src/testing/submissions.js';
 
@@ -92,11 +92,10 @@ async function main(): Promise<void> {
   process.stderr.write('building dist/ ...\n');
   execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO, 'tsconfig.build.json')], { stdio: 'inherit' });
 
-  const rulesDir = copyRules();
-  const campaignFile = join(rulesDir, 'campaign.yaml');
-  const campaign = readFileSync(campaignFile, 'utf8');
-  if (!/per_recipient_per_day: \d+/.test(campaign)) throw new Error(`${campaignFile}: replies.per_recipient_per_day not found`);
-  writeFileSync(campaignFile, campaign.replace(/per_recipient_per_day: \d+/, 'per_recipient_per_day: 100000'));
+  const rulesDir = rulesWith((campaign) => {
+    if (!/per_recipient_per_day: \d+/.test(campaign)) throw new Error('rules/campaign.yaml: replies.per_recipient_per_day not found');
+    return campaign.replace(/per_recipient_per_day: \d+/, 'per_recipient_per_day: 100000');
+  });
   const rules = loadRules(rulesDir);
   const dovecot = await startDovecot();
   const data = tempDir('intake-bench-');

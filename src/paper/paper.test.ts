@@ -1,12 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { campaignStatus } from '../report/status.js';
 import { renderStatusTable } from '../report/status-table.js';
 import { loadRules } from '../rules/index.js';
 import { FileSource } from '../sources/files.js';
 import { ingestFrom } from '../service/ingest.js';
-import { copyRules, fixtureMail, RULES_DIR, testApp, type TestApp } from '../testing/app.js';
+import { fixtureMail, RULES_DIR, rulesWith, testApp, type TestApp } from '../testing/app.js';
 import { paperHistory, paperStates, parsePaperDate, recordPaper, undoPaper } from './paper.js';
 
 let app: TestApp | undefined;
@@ -15,12 +13,6 @@ afterEach(async () => {
   app = undefined;
 });
 
-function rulesWith(edit: (campaign: string) => string): string {
-  const dir = copyRules();
-  const p = join(dir, 'campaign.yaml');
-  writeFileSync(p, edit(readFileSync(p, 'utf8')));
-  return dir;
-}
 const required = (c: string) => c.replace('paper:\n  required: false', 'paper:\n  required: true');
 const rules = loadRules(RULES_DIR);
 const NOW = new Date('2021-08-01T00:00:00Z');

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import cron from 'node-cron';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { recordPaper } from '../paper/paper.js';
 import { loadRules, RulesError } from '../rules/index.js';
 import { FileSource } from '../sources/files.js';
 import { ingestFrom } from '../service/ingest.js';
-import { copyRules, fixtureMail, RULES_DIR, testApp, type TestApp } from '../testing/app.js';
+import { copyRules, fixtureMail, RULES_DIR, rulesWith, testApp, type TestApp } from '../testing/app.js';
 import { addDays, localDay } from '../util/time.js';
 import { dueOccasion, manualOccasion, nextOccasion, queueReminders, remindDue } from './reminders.js';
 import { cronExpression, startReminderSchedule } from './schedule.js';
@@ -17,14 +17,6 @@ afterEach(async () => {
   await app?.cleanup();
   app = undefined;
 });
-
-/** A copy of the rules with campaign.yaml edited. */
-function rulesWith(edit: (campaign: string) => string): string {
-  const dir = copyRules();
-  const p = join(dir, 'campaign.yaml');
-  writeFileSync(p, edit(readFileSync(p, 'utf8')));
-  return dir;
-}
 
 const shipped = loadRules(RULES_DIR);
 const at = (iso: string) => new Date(iso);

@@ -1,8 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { campaignStatus } from '../report/status.js';
-import { copyRules, testApp, type TestApp } from '../testing/app.js';
+import { rulesWith, testApp, type TestApp } from '../testing/app.js';
 import { planDocx, registrationXlsx, zipArchive } from '../testing/documents.js';
 import { buildMail, type MailInput } from '../testing/mail.js';
 
@@ -24,13 +22,6 @@ async function receive(a: TestApp, at: Date, mail: Partial<MailInput> & { attach
   if (out.status !== 'decided') throw new Error(`not decided: ${JSON.stringify(out)}`);
   const reply = await a.db.selectFrom('outbox').select(['kind', 'body_text']).where('message_row', '=', out.row).orderBy('id', 'desc').executeTakeFirst();
   return { decision: out.decision, reply };
-}
-
-function rulesWith(edit: (c: string) => string): string {
-  const dir = copyRules();
-  const p = join(dir, 'campaign.yaml');
-  writeFileSync(p, edit(readFileSync(p, 'utf8')));
-  return dir;
 }
 
 describe('the deadline, with its grace period', () => {

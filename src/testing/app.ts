@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadSettings, type Settings } from '../config/env.js';
@@ -29,6 +29,14 @@ export function tempDir(prefix = 'intake-test-'): string {
 export function copyRules(): string {
   const dir = join(tempDir('intake-rules-'), 'rules');
   cpSync(RULES_DIR, dir, { recursive: true });
+  return dir;
+}
+
+/** A copy of the shipped rules with campaign.yaml edited. */
+export function rulesWith(edit: (campaign: string) => string): string {
+  const dir = copyRules();
+  const p = join(dir, 'campaign.yaml');
+  writeFileSync(p, edit(readFileSync(p, 'utf8')));
   return dir;
 }
 
