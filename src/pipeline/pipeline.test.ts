@@ -213,6 +213,31 @@ describe('a batch of messages', () => {
     ]);
   });
 
+  it('when a decision cannot go on (the caller fails), nothing more is archived and nothing runs on behind its back', async () => {
+    app = await testApp();
+    const pipeline = new Pipeline({ db: app.db, raw: app.raw, rules: app.rules, log: silentLogger, readers: isolatedReaders('off', 1) });
+    const msgs = await Promise.all(batch.map((f) => readMessageFile(fixtureMail(f))));
+    await expect(
+      pipeline.processAll(msgs, () => {
+        throw new Error('the caller gave up');
+      }),
+    ).rejects.toThrow('the caller gave up');
+    const rows = async () => (await app!.db.selectFrom('messages').select(['id', 'status']).orderBy('id').execute()).map((r) => `${r.id}:${r.status}`);
+    // The first is decided; at most the one read ahead was archived, and it waits for recovery.
+    const after = await rows();
+    expect(after[0]).toBe('1:decided');
+    expect(after.length).toBeLessThanOrEqual(2);
+    expect(after.slice(1).every((r) => r.endsWith(':archived'))).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await rows()).toEqual(after);
+    // The next run decides what was left, in order, and answers each once.
+    await pipeline.recover();
+    const again: Outcome[] = [];
+    await pipeline.processAll(msgs, (_, o) => void again.push(o));
+    const replies = await app.db.selectFrom('outbox').select(['message_row', 'kind']).orderBy('message_row').execute();
+    expect(replies.map((r) => r.kind)).toEqual(['missing', 'ack', 'ack', 'ack']);
+  });
+
   it('stops where a message cannot be archived: the ones before it are decided, none after it is archived', async () => {
     app = await testApp();
     const raw = new RawStore(join(app.dataDir, 'raw'));

@@ -93,26 +93,30 @@ export class Pipeline {
         archiving = archived.catch(() => {
           stopped = true;
         });
-        ahead.push({ step: this.prepare(archived), bytes });
+        const step = this.prepare(archived);
+        // Awaited in its turn; until then a rejection must not count as unhandled.
+        step.catch(() => {});
+        ahead.push({ step, bytes });
       }
     };
-    for (let i = 0; i < msgs.length; i++) {
-      start();
-      const next = ahead.shift()!;
-      const step = await next.step.catch(async (err: unknown) => {
-        // A crash point or a test's injected failure: the messages already archived ahead stay
-        // `archived` for the next run's recovery; none is left running behind our back.
-        await Promise.allSettled(ahead.map((a) => a.step));
-        throw err;
-      });
-      if (step.kind === 'not-archived') {
-        await Promise.all(ahead.map((a) => a.step));
-        throw step.error;
+    try {
+      for (let i = 0; i < msgs.length; i++) {
+        start();
+        const next = ahead.shift()!;
+        const step = await next.step;
+        if (step.kind === 'not-archived') throw step.error;
+        const outcome = step.kind === 'seen' ? ({ row: step.row.id, status: 'seen' } as const) : await this.commit(step.row, step.analysed);
+        // Its documents are let go with the decision.
+        aheadBytes -= next.bytes;
+        await each(i, outcome);
       }
-      const outcome = step.kind === 'seen' ? ({ row: step.row.id, status: 'seen' } as const) : await this.commit(step.row, step.analysed);
-      // Its documents are let go with the decision.
-      aheadBytes -= next.bytes;
-      await each(i, outcome);
+    } finally {
+      // After any failure (a message not archived, a crash point, the database refusing even to
+      // record an error, the caller's callback), nothing more is archived and nothing is left
+      // running behind the caller's back. Messages already archived ahead stay `archived`; the
+      // next sync or run decides them (recover()).
+      stopped = true;
+      await Promise.allSettled(ahead.map((a) => a.step));
     }
   }
 
@@ -229,8 +233,13 @@ export class Pipeline {
   }
 }
 
-/** Messages of one batch analysed ahead of the decision in progress, and their bytes at most. */
-const LOOKAHEAD = 3;
+/**
+ * Messages of one batch in flight at once (the one being decided and those read ahead of it; the
+ * documents of each are in memory until its decision), and their raw bytes at most. A message's
+ * expanded files are bounded by its own limits (`documents.yaml` `limits`), so the worst case is
+ * this many times those.
+ */
+const LOOKAHEAD = 2;
 const LOOKAHEAD_BYTES = 32 * 1024 * 1024;
 
 type Prepared =

@@ -165,39 +165,6 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
         // messages are archived and decided as a batch, and each UID's bookkeeping is applied in
         // UID order as its turn comes, so a failure leaves the checkpoint just before it.
         const plan: Array<{ m: Meta; msg: SourceMessage | null; decided?: boolean }> = [];
-        for (const m of batch) {
-          if (isOld(m)) {
-            plan.push({ m, msg: null });
-            continue;
-          }
-          const source = imapSourceId(settings.mailbox, uidValidity, m.uid);
-          const status = known.get(source);
-          if (status !== undefined) {
-            // Archived by a sync that stopped before its checkpoint was written.
-            plan.push({ m, msg: null, decided: status === 'decided' });
-            continue;
-          }
-          if (m.size > ctx.maxMessageBytes) {
-            const dl = await client.download(String(m.uid), undefined, { uid: true });
-            if (!dl.content) {
-              log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
-              plan.push({ m, msg: null });
-              continue;
-            }
-            const streamed = await storeMessageStream(ctx.raw, dl.content);
-            log.info({ uid: m.uid, size: streamed.blob.size, sha256: streamed.blob.sha256 }, 'large message streamed to the archive');
-            plan.push({ m, msg: { source, raw: streamed.head, stored: { blob: streamed.blob, contentKey: streamed.contentKey }, receivedAt: m.internalDate, receivedBasis: 'internaldate' } });
-          } else {
-            const raw = bodies.get(m.uid);
-            if (!raw) {
-              log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
-              plan.push({ m, msg: null });
-              continue;
-            }
-            plan.push({ m, msg: { source, raw, receivedAt: m.internalDate, receivedBasis: 'internaldate' } });
-          }
-        }
-
         const done: number[] = [];
         // Assigned in the callback, which the type checker does not follow.
         let lastReceived = null as Date | null;
@@ -210,22 +177,66 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
             cp.last_uid = p.m.uid;
           }
         };
-        const taking = plan.flatMap((p, i) => (p.msg ? [{ i, msg: p.msg }] : []));
-        await ctx.takeAll(
-          taking.map((t) => t.msg),
-          (k, outcome) => {
-            const { i } = taking[k]!;
-            passOver(i);
-            const { m } = plan[i]!;
-            cp.last_uid = m.uid;
-            applied = i + 1;
-            result.taken++;
-            lastReceived = m.internalDate;
-            if (outcome.status === 'error') result.errors++;
-            else done.push(m.uid);
-          },
-        );
-        passOver(plan.length);
+        try {
+          for (const m of batch) {
+            if (isOld(m)) {
+              plan.push({ m, msg: null });
+              continue;
+            }
+            const source = imapSourceId(settings.mailbox, uidValidity, m.uid);
+            const status = known.get(source);
+            if (status !== undefined) {
+              // Archived by a sync that stopped before its checkpoint was written.
+              plan.push({ m, msg: null, decided: status === 'decided' });
+              continue;
+            }
+            if (m.size > ctx.maxMessageBytes) {
+              const dl = await client.download(String(m.uid), undefined, { uid: true });
+              if (!dl.content) {
+                log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
+                plan.push({ m, msg: null });
+                continue;
+              }
+              const streamed = await storeMessageStream(ctx.raw, dl.content);
+              log.info({ uid: m.uid, size: streamed.blob.size, sha256: streamed.blob.sha256 }, 'large message streamed to the archive');
+              plan.push({ m, msg: { source, raw: streamed.head, stored: { blob: streamed.blob, contentKey: streamed.contentKey }, receivedAt: m.internalDate, receivedBasis: 'internaldate' } });
+            } else {
+              const raw = bodies.get(m.uid);
+              if (!raw) {
+                log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
+                plan.push({ m, msg: null });
+                continue;
+              }
+              plan.push({ m, msg: { source, raw, receivedAt: m.internalDate, receivedBasis: 'internaldate' } });
+            }
+          }
+
+          const taking = plan.flatMap((p, i) => (p.msg ? [{ i, msg: p.msg }] : []));
+          await ctx.takeAll(
+            taking.map((t) => t.msg),
+            (k, outcome) => {
+              const { i } = taking[k]!;
+              passOver(i);
+              const { m } = plan[i]!;
+              cp.last_uid = m.uid;
+              applied = i + 1;
+              result.taken++;
+              lastReceived = m.internalDate;
+              if (outcome.status === 'error') result.errors++;
+              else done.push(m.uid);
+            },
+          );
+          passOver(plan.length);
+        } catch (err) {
+          // What is safely behind the failure still counts: old, known or vanished UIDs up to the
+          // first message not taken in. Without this, a full scan's old mail before a failed
+          // download would be taken as new mail on the next (no longer full) sync.
+          let stop = applied;
+          while (stop < plan.length && !plan[stop]!.msg) stop++;
+          passOver(stop);
+          if (done.length > 0) await applyAfterAction(client, settings, done, log).catch(() => {});
+          throw err;
+        }
         // Only once decided and durable may a message change flags or leave the mailbox. Before
         // the checkpoint: a crash in between repeats the (idempotent) action, never skips it.
         if (done.length > 0) await applyAfterAction(client, settings, done, log);

@@ -284,6 +284,31 @@ describe('IMAP source against Dovecot', () => {
     expect((await messageReports(baseline.app.db)).map((r) => r.unit)).toEqual(['gongdian']);
   });
 
+  it('a sync that fails part-way keeps old mail behind the checkpoint: it is never answered, and the failed message is taken on the retry', async () => {
+    const user = nextUser();
+    // Two messages from before the campaign opened, then a submission.
+    await dovecot.append(
+      [
+        { raw: fixture('03-xiushui-form-only-gb2312.eml'), date: new Date('2021-05-20T02:00:00Z') },
+        { raw: fixture('12-gongdian-docx-form.eml'), date: new Date('2021-05-21T02:00:00Z') },
+        { raw: fixture('01-xunyang-complete.eml'), date: july(15) },
+      ],
+      { user },
+    );
+    let failures = 1;
+    const svc = await intake(user, {
+      env: NO_POLL,
+      afterStage: (stage) => {
+        if (stage === 'archive' && failures-- > 0) throw new Error('injected: the disk filled up');
+      },
+    });
+    // The first sync fails after archiving the submission; the reconnect's sync settles it.
+    await waitFor('the submission answered after the retry', () => svc.outbox().length === 1);
+    expect(await loadCheckpoint(svc.app.db, `${user}@127.0.0.1`, 'INBOX')).toMatchObject({ last_uid: 3 });
+    const reports = await messageReports(svc.app.db);
+    expect(reports.map((r) => [r.source.replace(/\/\d+\/(\d+)$/, '/$1'), r.unit, r.reply])).toEqual([['imap:INBOX/3', 'xunyang', 'ack']]);
+  });
+
   it('on a server without IDLE, the cron poll finds new mail', async () => {
     const noIdle = await startDovecot({ extraConfig: 'imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ UIDPLUS MOVE NAMESPACE' });
     try {

@@ -50,7 +50,7 @@ function sqliteDialect(location: string): Dialect {
 /**
  * Kysely prepares every query anew; intake runs the same few hundred queries over and over, so
  * their prepared statements are kept (SQLite re-prepares one by itself after a schema change).
- * Safe because nothing streams a query (`.stream()` would hold its statement busy).
+ * A statement busy with a streamed query (`.stream()`) is not handed out twice.
  */
 function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
@@ -58,6 +58,8 @@ function reusingStatements(sqlite: SQLite.Database, max = 500): SqliteDatabase {
     close: () => sqlite.close(),
     prepare(sql: string) {
       let st = statements.get(sql);
+      // A statement still iterating (a streamed query) cannot run again: use a fresh one.
+      if (st?.busy) return sqlite.prepare(sql);
       if (!st) {
         if (statements.size >= max) statements.delete(statements.keys().next().value!);
         statements.set(sql, (st = sqlite.prepare(sql)));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadSettings } from '../config/env.js';
 import pino from 'pino';
 import { silentLogger, type Logger } from '../log.js';
-import { openApp, type App } from '../service/app.js';
+import { openApp, type App, type OpenOptions } from '../service/app.js';
 import { runService, type RunHandle } from '../service/run.js';
 import { RULES_DIR, tempDir } from './app.js';
 import type { Dovecot } from './dovecot.js';
@@ -34,6 +34,8 @@ export interface StartIntakeOptions {
   /** Reconnect backoff for tests: short, so a restart is noticed within seconds. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** Called after each pipeline stage: a test throws here to make a stage fail. */
+  afterStage?: OpenOptions['afterStage'];
 }
 
 export async function startIntake(dovecot: Dovecot, opts: StartIntakeOptions = {}): Promise<RunningIntake> {
@@ -42,7 +44,7 @@ export async function startIntake(dovecot: Dovecot, opts: StartIntakeOptions = {
   const settings = loadSettings({ rules: opts.rulesDir ?? RULES_DIR, data: dataDir }, env);
   settings.imap!.reconnectMinMs = opts.reconnectMinMs ?? 200;
   settings.imap!.reconnectMaxMs = opts.reconnectMaxMs ?? 2000;
-  const app = await openApp(settings, opts.log ?? silentLogger);
+  const app = await openApp(settings, opts.log ?? silentLogger, { afterStage: opts.afterStage });
   const output: string[] = [];
   const handle = await runService(app, (s) => output.push(s));
   let stopped = false;
