@@ -53,11 +53,12 @@ function rawBaseline(d: Dovecot): { ms: number; cpuMs: number; messages: number;
   return JSON.parse(out) as { ms: number; cpuMs: number; messages: number; attachments: number };
 }
 
-/** CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU time (user + system) a process has used so far, from /proc (in clock ticks, CLK_TCK a second). */
 function cpuMsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
 function outboxCount(dir: string): number {

@@ -160,18 +160,8 @@ export function loadSettings(flags: { rules?: string; data?: string; dryRun?: bo
 function sentFolderSettings(e: z.infer<typeof EnvSchema>, imap: ImapSettings | null): SentFolderSettings | null {
   if (e.SENT_IMAP_URL === undefined) {
     if (imap) {
-      const fromImap = {
-        host: imap.host,
-        port: imap.port,
-        secure: imap.tls === 'tls',
-        user: imap.user,
-        folder: e.SENT_FOLDER ?? null,
-        delayMs: (e.SENT_FOLDER_DELAY_SECONDS ?? 120) * 1000,
-        timeoutMs: (e.SMTP_TIMEOUT_SECONDS ?? 60) * 1000,
-        display: `${imap.tls === 'tls' ? 'imaps' : 'imap'}://${imap.user}@${imap.host}:${imap.port} (the watched account)`,
-      } as SentFolderSettings;
-      Object.defineProperty(fromImap, 'password', { value: imap.password, enumerable: false });
-      return fromImap;
+      const secure = imap.tls === 'tls';
+      return sentFolder(e, { host: imap.host, port: imap.port, secure, user: imap.user, password: imap.password }, `${secure ? 'imaps' : 'imap'}://${imap.user}@${imap.host}:${imap.port} (the watched account)`);
     }
     if (e.SENT_FOLDER !== undefined) throw new SettingsError('SENT_FOLDER is set but SENT_IMAP_URL is not: set SENT_IMAP_URL=imaps://user:password@imap.example.com:993 too');
     return null;
@@ -198,15 +188,18 @@ function sentFolderSettings(e: z.infer<typeof EnvSchema>, imap: ImapSettings | n
   }
   const secure = url.protocol === 'imaps:';
   const port = url.port !== '' ? Number(url.port) : secure ? 993 : 143;
+  return sentFolder(e, { host: url.hostname, port, secure, user, password }, `${url.protocol}//${user}@${url.hostname}:${port}`);
+}
+
+/** The Sent folder's settings for an account; the password is kept off enumeration (logs, JSON). */
+function sentFolder(e: z.infer<typeof EnvSchema>, account: Pick<SentFolderSettings, 'host' | 'port' | 'secure' | 'user' | 'password'>, display: string): SentFolderSettings {
+  const { password, ...visible } = account;
   const settings = {
-    host: url.hostname,
-    port,
-    secure,
-    user,
+    ...visible,
     folder: e.SENT_FOLDER ?? null,
     delayMs: (e.SENT_FOLDER_DELAY_SECONDS ?? 120) * 1000,
     timeoutMs: (e.SMTP_TIMEOUT_SECONDS ?? 60) * 1000,
-    display: `${url.protocol}//${user}@${url.hostname}:${port}`,
+    display,
   } as SentFolderSettings;
   Object.defineProperty(settings, 'password', { value: password, enumerable: false });
   return settings;

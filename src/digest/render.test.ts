@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../testing/app.js';
 import { recordPaper } from '../paper/paper.js';
 import { HealthRecorder } from '../sources/health.js';
-import { chinaTime as china, demoCampaign, paperRequiredRules } from '../testing/demo-campaign.js';
+import { chinaTime as china, demoCampaign, demoDigests, paperRequiredRules } from '../testing/demo-campaign.js';
 import type { DigestData } from './data.js';
 import { renderDigest, type RenderedDigest } from './send.js';
 
@@ -11,9 +11,7 @@ let open: RenderedDigest;
 let closed: RenderedDigest;
 
 beforeAll(async () => {
-  app = await demoCampaign();
-  open = await renderDigest(app, china('2021-07-20T08:30:00'));
-  closed = await renderDigest(app, china('2021-07-25T08:30:00'));
+  ({ app, open, closed } = await demoDigests());
 });
 afterAll(() => app.cleanup());
 

@@ -1,9 +1,9 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../testing/app.js';
-import { chinaTime as china, demoCampaign } from '../testing/demo-campaign.js';
+import { demoDigests } from '../testing/demo-campaign.js';
 import { formatLocalTime } from '../util/time.js';
-import { renderDigest, type RenderedDigest } from './send.js';
+import type { RenderedDigest } from './send.js';
 import { SHEETS, wallClockDate } from './workbook.js';
 
 let app: TestApp;
@@ -11,9 +11,7 @@ let open: RenderedDigest;
 let closed: RenderedDigest;
 
 beforeAll(async () => {
-  app = await demoCampaign();
-  open = await renderDigest(app, china('2021-07-20T08:30:00'));
-  closed = await renderDigest(app, china('2021-07-25T08:30:00'));
+  ({ app, open, closed } = await demoDigests());
 });
 afterAll(() => app.cleanup());
 

@@ -5,6 +5,7 @@ import { loadRules } from '../rules/index.js';
 import { FileSource } from '../sources/files.js';
 import { ingestFrom } from '../service/ingest.js';
 import { fixtureMail, RULES_DIR, rulesWith, testApp, type TestApp } from '../testing/app.js';
+import { requirePaper } from '../testing/demo-campaign.js';
 import { paperHistory, paperStates, parsePaperDate, recordPaper, undoPaper } from './paper.js';
 
 let app: TestApp | undefined;
@@ -13,7 +14,6 @@ afterEach(async () => {
   app = undefined;
 });
 
-const required = (c: string) => c.replace('paper:\n  required: false', 'paper:\n  required: true');
 const rules = loadRules(RULES_DIR);
 const NOW = new Date('2021-08-01T00:00:00Z');
 
@@ -41,7 +41,7 @@ describe('--date', () => {
 
 describe('paper copies', () => {
   it('a day alone is on time on the deadline day; an instant counts against the deadline plus grace', async () => {
-    app = await testApp({ rulesDir: rulesWith((c) => required(c).replace('grace_minutes: 0', 'grace_minutes: 30')) });
+    app = await testApp({ rulesDir: rulesWith((c) => requirePaper(c).replace('grace_minutes: 0', 'grace_minutes: 30')) });
     const r = (unit: string, date: string) => recordPaper(app!.db, app!.rules, unit, { date, now: NOW });
     expect((await r('xunyang', '2021-07-22')).state).toMatchObject({ received: true, receivedOn: '2021-07-22', late: false });
     expect((await r('chaisang', '2021-07-23')).state.late).toBe(true);
@@ -65,7 +65,7 @@ describe('paper copies', () => {
   });
 
   it('when required, a unit is complete only with it; status and its JSON show it', async () => {
-    app = await testApp({ rulesDir: rulesWith(required) });
+    app = await testApp({ rulesDir: rulesWith(requirePaper) });
     await ingestFrom(app, new FileSource([fixtureMail('01-xunyang-complete.eml'), fixtureMail('02-chaisang-zip-gbk.eml')]));
     await recordPaper(app.db, app.rules, 'chaisang', { date: '2021-07-23', now: NOW });
     const status = await campaignStatus(app.db, app.rules);
@@ -80,7 +80,7 @@ describe('paper copies', () => {
   });
 
   it('the acknowledgment says what the paper copy still needs, or that it arrived', async () => {
-    app = await testApp({ rulesDir: rulesWith(required) });
+    app = await testApp({ rulesDir: rulesWith(requirePaper) });
     await recordPaper(app.db, app.rules, 'chaisang', { date: '2021-07-15', now: NOW });
     await ingestFrom(app, new FileSource([fixtureMail('01-xunyang-complete.eml'), fixtureMail('02-chaisang-zip-gbk.eml')]));
     const body = async (unit: string) => (await app!.db.selectFrom('outbox').select('body_text').where('unit_id', '=', unit).executeTakeFirstOrThrow()).body_text;

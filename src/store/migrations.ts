@@ -210,6 +210,8 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         // as it goes.
         await db.schema.createIndex('outbox_message').on('outbox').column('message_row').execute();
         await sql`create index outbox_recipient_lower_sent on outbox (lower(to_address), sent_at)`.execute(db);
+        // Superseded by the case-insensitive one: no query reads to_address as written any more.
+        await db.schema.dropIndex('outbox_recipient_sent').execute();
       },
     },
   };

@@ -1,8 +1,7 @@
 import { FileSource } from '../sources/files.js';
 import { ingestFrom } from '../service/ingest.js';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { copyRules, FIXTURE_MAIL, testApp, type TestApp } from './app.js';
+import { renderDigest, type RenderedDigest } from '../digest/send.js';
+import { FIXTURE_MAIL, rulesWith, testApp, type TestApp } from './app.js';
 
 /** A campaign with the fixture mail taken in and answered: 43 units, 8 complete, 1 for review. */
 export async function demoCampaign(opts: Parameters<typeof testApp>[0] = {}): Promise<TestApp> {
@@ -15,12 +14,17 @@ export async function demoCampaign(opts: Parameters<typeof testApp>[0] = {}): Pr
 /** A wall-clock time in China, e.g. chinaTime('2021-07-20T08:30:00'). */
 export const chinaTime = (local: string): Date => new Date(`${local}+08:00`);
 
+/** campaign.yaml edited so that every unit owes a sealed paper copy too. */
+export function requirePaper(campaign: string): string {
+  if (!/^paper:\n  required: false$/m.test(campaign)) throw new Error('campaign.yaml no longer has "paper:\n  required: false"');
+  return campaign.replace(/^paper:\n  required: false$/m, 'paper:\n  required: true');
+}
+
 /** A copy of the shipped rules in which every unit owes a sealed paper copy too. */
-export function paperRequiredRules(): string {
-  const dir = copyRules();
-  const file = join(dir, 'campaign.yaml');
-  const text = readFileSync(file, 'utf8');
-  if (!/^paper:\n  required: false$/m.test(text)) throw new Error('campaign.yaml no longer has "paper:\n  required: false"');
-  writeFileSync(file, text.replace(/^paper:\n  required: false$/m, 'paper:\n  required: true'));
-  return dir;
+export const paperRequiredRules = (): string => rulesWith(requirePaper);
+
+/** The demo campaign's digest while the call is open (20 July, 08:30) and after the deadline (25 July). */
+export async function demoDigests(): Promise<{ app: TestApp; open: RenderedDigest; closed: RenderedDigest }> {
+  const app = await demoCampaign();
+  return { app, open: await renderDigest(app, chinaTime('2021-07-20T08:30:00')), closed: await renderDigest(app, chinaTime('2021-07-25T08:30:00')) };
 }
