@@ -67,9 +67,9 @@ export class Pipeline {
   }
 
   /**
-   * Archives messages in the order given and decides them in that order, while the next few are
-   * already being parsed and their documents read (on the other reading processes): on a
-   * deadline-day backlog the cores work side by side. Decisions never overlap, so each one sees
+   * Archives messages in the order given and decides them in that order, while the next one is
+   * already being parsed and its documents read (in the reading process): on a deadline-day
+   * backlog the cores work side by side. Decisions never overlap, so each one sees
    * the state the one before it left; analysis reads nothing a decision writes (matching depends
    * on the message and on learned addresses, which only a person changes). `each` hears every
    * outcome, in order, before the next decision. A message that cannot even be archived stops

@@ -161,6 +161,18 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
           for await (const m of client.fetch(uidSet(toFetch.map((x) => x.uid)), { uid: true, source: true }, { uid: true })) if (m.source) bodies.set(m.uid, m.source);
         }
 
+        const fetched = (m: Meta, source: string): SourceMessage | null => {
+          const raw = bodies.get(m.uid);
+          return raw ? { source, raw, receivedAt: m.internalDate, receivedBasis: 'internaldate' } : null;
+        };
+        const streamLarge = async (m: Meta, source: string): Promise<SourceMessage | null> => {
+          const dl = await client.download(String(m.uid), undefined, { uid: true });
+          if (!dl.content) return null;
+          const streamed = await storeMessageStream(ctx.raw, dl.content);
+          log.info({ uid: m.uid, size: streamed.blob.size, sha256: streamed.blob.sha256 }, 'large message streamed to the archive');
+          return { source, raw: streamed.head, stored: { blob: streamed.blob, contentKey: streamed.contentKey }, receivedAt: m.internalDate, receivedBasis: 'internaldate' };
+        };
+
         // First what to do with each UID, in order (fetching what must be streamed); then the
         // messages are archived and decided as a batch, and each UID's bookkeeping is applied in
         // UID order as its turn comes, so a failure leaves the checkpoint just before it.
@@ -190,25 +202,9 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
               plan.push({ m, msg: null, decided: status === 'decided' });
               continue;
             }
-            if (m.size > ctx.maxMessageBytes) {
-              const dl = await client.download(String(m.uid), undefined, { uid: true });
-              if (!dl.content) {
-                log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
-                plan.push({ m, msg: null });
-                continue;
-              }
-              const streamed = await storeMessageStream(ctx.raw, dl.content);
-              log.info({ uid: m.uid, size: streamed.blob.size, sha256: streamed.blob.sha256 }, 'large message streamed to the archive');
-              plan.push({ m, msg: { source, raw: streamed.head, stored: { blob: streamed.blob, contentKey: streamed.contentKey }, receivedAt: m.internalDate, receivedBasis: 'internaldate' } });
-            } else {
-              const raw = bodies.get(m.uid);
-              if (!raw) {
-                log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
-                plan.push({ m, msg: null });
-                continue;
-              }
-              plan.push({ m, msg: { source, raw, receivedAt: m.internalDate, receivedBasis: 'internaldate' } });
-            }
+            const msg = m.size > ctx.maxMessageBytes ? await streamLarge(m, source) : fetched(m, source);
+            if (!msg) log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
+            plan.push({ m, msg });
           }
 
           const taking = plan.flatMap((p, i) => (p.msg ? [{ i, msg: p.msg }] : []));
