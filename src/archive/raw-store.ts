@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, openSync, fsyncSync, closeSync, readSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, openSync, fstatSync, closeSync, readSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
+import { syncToDisk } from '../util/sync-to-disk.js';
 
 export interface StoredBlob {
   sha256: string;
@@ -36,20 +38,23 @@ export class RawStore {
   readHead(sha256: string, max: number): Buffer {
     const fd = openSync(this.pathOf(sha256), 'r');
     try {
-      const buf = Buffer.alloc(max);
-      return buf.subarray(0, readSync(fd, buf, 0, max, 0));
+      // Sized to the file: a message smaller than `max` (nearly all) costs its own size, not `max`.
+      const buf = Buffer.allocUnsafe(Math.min(max, fstatSync(fd).size));
+      let n = 0;
+      for (let got = -1; n < buf.length && got !== 0; n += got) got = readSync(fd, buf, n, buf.length - n, n);
+      return buf.subarray(0, n);
     } finally {
       closeSync(fd);
     }
   }
 
-  put(bytes: Buffer): StoredBlob {
+  async put(bytes: Buffer): Promise<StoredBlob> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const path = this.pathOf(sha256);
     if (!existsSync(path)) {
       const tmp = this.tmpName();
-      writeFileSync(tmp, bytes);
-      this.commit(tmp, path);
+      await writeFile(tmp, bytes);
+      await this.commit(tmp, path);
     }
     return { sha256, size: bytes.length, path };
   }
@@ -79,7 +84,7 @@ export class RawStore {
     const sha256 = hash.digest('hex');
     const path = this.pathOf(sha256);
     if (existsSync(path)) rmSync(tmp, { force: true });
-    else this.commit(tmp, path);
+    else await this.commit(tmp, path);
     return { sha256, size, path };
   }
 
@@ -87,14 +92,17 @@ export class RawStore {
     return join(this.dir, 'tmp', `${process.pid}-${randomBytes(8).toString('hex')}`);
   }
 
-  private commit(tmp: string, path: string): void {
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    mkdirSync(join(path, '..'), { recursive: true });
+  /**
+   * The file's bytes, then its name, reach the disk before the caller records it: the fsyncs run
+   * on libuv's thread pool, so the next message is parsed meanwhile.
+   */
+  private async commit(tmp: string, path: string): Promise<void> {
+    await syncToDisk(tmp);
+    const dir = dirname(path);
+    mkdirSync(dir, { recursive: true });
     renameSync(tmp, path);
+    // A rename is durable once its directory is synced (POSIX; ext4 and XFS need it).
+    await syncToDisk(dir);
   }
 }
+

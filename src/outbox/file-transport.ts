@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { composeMime, type Delivery, type HandOver, type OutgoingMail, type Transport } from './transport.js';
 
@@ -20,9 +21,11 @@ export class FileTransport implements Transport {
     const bytes = await composeMime(mail);
     const name = outboxFileName(mail.messageId);
     const tmp = join(this.dir, '.tmp', name);
-    writeFileSync(tmp, bytes);
+    // Asynchronous: creating a file can wait for the file system's journal behind an fsync
+    // (ext4), and the service goes on deciding mail meanwhile.
+    await writeFile(tmp, bytes);
     await handOver();
-    renameSync(tmp, join(this.dir, name));
+    await rename(tmp, join(this.dir, name));
     return { response: `written to ${join(this.dir, name)}` };
   }
 

@@ -1,8 +1,25 @@
 import { hostname } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Db } from '../store/db.js';
 import { FileSource } from '../sources/files.js';
 import { ingestFrom } from '../service/ingest.js';
 import { fixtureMail, testApp, type TestApp } from '../testing/app.js';
+
+// Every durable write, with the outbox as it was just before and just after it.
+const durableWrites = vi.hoisted(() => [] as Array<{ before: unknown[]; after: unknown[] }>);
+vi.mock('../store/durability.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../store/durability.js')>();
+  const outbox = (db: Db) => db.selectFrom('outbox').select(['id', 'status', 'handed_over_at']).execute();
+  return {
+    ...real,
+    durably: async <T,>(db: Db, write: () => Promise<T>) => {
+      const before = await outbox(db);
+      const result = await real.durably(db, write);
+      durableWrites.push({ before, after: await outbox(db) });
+      return result;
+    },
+  };
+});
 
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -40,5 +57,17 @@ describe('recovering replies left "sending"', () => {
     // The file transport can tell: no file, so it was not delivered.
     expect((await a.sender.recoverInFlight()).resent).toEqual([1]);
     expect(await status(a)).toMatchObject({ status: 'pending', last_error: expect.stringMatching(/transport shows it was not delivered/) });
+  });
+});
+
+describe('the hand-over mark', () => {
+  it('is the durable write: on disk before the transport is told to go ahead', async () => {
+    app = await testApp();
+    await ingestFrom(app, new FileSource([fixtureMail('01-xunyang-complete.eml')]));
+    durableWrites.length = 0;
+    expect(await app.flushOutbox()).toBe(1);
+    expect(durableWrites).toEqual([
+      { before: [{ id: 1, status: 'sending', handed_over_at: null }], after: [{ id: 1, status: 'sending', handed_over_at: expect.any(String) }] },
+    ]);
   });
 });

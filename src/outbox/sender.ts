@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { RetrySettings } from '../config/env.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
+import { durably } from '../store/durability.js';
 import type { OutboxAttachment, OutboxErrorClass, OutboxRow, OutboxTable } from '../store/tables.js';
 import { crashPoint } from '../util/crash-point.js';
 import type { SentFolderCheck } from './sent-check.js';
@@ -275,7 +276,9 @@ export class OutboxSender {
     let delivery;
     try {
       delivery = await this.transport.send(this.mailOf(row), async () => {
-        await this.mark(row.id, { handed_over_at: this.now().toISOString() });
+        // The one commit that must be on disk before the server has the reply: after a power cut
+        // it is what says "it may have gone" rather than "send it again" (store/durability.ts).
+        await durably(this.db, () => this.mark(row.id, { handed_over_at: this.now().toISOString() }));
         crashPoint('reply-handed-over');
       });
     } catch (err) {

@@ -39,7 +39,7 @@ export async function archiveMessage(db: Db, store: RawStore, msg: SourceMessage
   const existing = await db.selectFrom('messages').selectAll().where('source', '=', msg.source).executeTakeFirst();
   if (existing) return { row: existing, fresh: false };
 
-  const blob = msg.stored?.blob ?? store.put(msg.raw);
+  const blob = msg.stored?.blob ?? (await store.put(msg.raw));
   const headers = readRawHeaders(msg.raw);
   const messageId = headerSnippet(firstHeader(headers, 'message-id')?.trim(), 998);
   const key = msg.stored?.contentKey ?? contentKey(msg.raw);

@@ -244,7 +244,7 @@ describe('a batch of messages', () => {
     let puts = 0;
     const put = raw.put.bind(raw);
     raw.put = (bytes: Buffer) => {
-      if (++puts === 2) throw new Error('ENOSPC: no space left on device');
+      if (++puts === 2) return Promise.reject(new Error('ENOSPC: no space left on device'));
       return put(bytes);
     };
     const pipeline = new Pipeline({ db: app.db, raw, rules: app.rules, log: silentLogger, readers: isolatedReaders('off', 2) });

@@ -1,6 +1,8 @@
 import type { ImapFlow } from 'imapflow';
 import type { ImapSettings } from '../config/imap.js';
 import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import { flushToDisk } from '../store/durability.js';
 import { uidSet } from './imap-uids.js';
 
 const prepared = new WeakSet<ImapFlow>();
@@ -18,13 +20,16 @@ async function ensureFolder(client: ImapFlow, folder: string, log: Logger): Prom
 
 /**
  * What IMAP_AFTER says to do with messages that are archived and decided. A failure here is
- * logged and never undoes anything: the message is safe in the archive either way.
+ * logged and never undoes anything: the message is safe in the archive either way. The
+ * decisions are synced to disk first: a message moved away while its row could still be lost to
+ * a power cut would never be fetched again.
  */
-export async function applyAfterAction(client: ImapFlow, s: ImapSettings, uids: number[], log: Logger): Promise<void> {
+export async function applyAfterAction(client: ImapFlow, db: Db, s: ImapSettings, uids: number[], log: Logger): Promise<void> {
   const a = s.after;
   if (a.kind === 'none' || uids.length === 0) return;
   const range = uidSet(uids);
   try {
+    await flushToDisk(db);
     if (a.kind === 'seen') await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
     else if (a.kind === 'keyword') {
       const ok = await client.messageFlagsAdd(range, [a.keyword], { uid: true });

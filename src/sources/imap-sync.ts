@@ -230,12 +230,12 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
           let stop = applied;
           while (stop < plan.length && !plan[stop]!.msg) stop++;
           passOver(stop);
-          if (done.length > 0) await applyAfterAction(client, settings, done, log).catch(() => {});
+          if (done.length > 0) await applyAfterAction(client, db, settings, done, log).catch(() => {});
           throw err;
         }
         // Only once decided and durable may a message change flags or leave the mailbox. Before
         // the checkpoint: a crash in between repeats the (idempotent) action, never skips it.
-        if (done.length > 0) await applyAfterAction(client, settings, done, log);
+        if (done.length > 0) await applyAfterAction(client, db, settings, done, log);
         crashPoint('imap-batch');
         await saveCheckpoint(db, cp, now());
         if (lastReceived) {

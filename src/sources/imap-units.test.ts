@@ -44,7 +44,7 @@ describe('streaming a message into the raw store', () => {
     const raw = Buffer.concat([Buffer.from(header), Buffer.from(randomBytes(300_000).toString('base64'))]);
     const chunks = Array.from({ length: Math.ceil(raw.length / 7000) }, (_, i) => raw.subarray(i * 7000, (i + 1) * 7000));
     const streamed = await storeMessageStream(store, Readable.from(chunks));
-    expect(streamed.blob).toMatchObject({ sha256: store.put(raw).sha256, size: raw.length });
+    expect(streamed.blob).toMatchObject({ sha256: (await store.put(raw)).sha256, size: raw.length });
     expect(store.read(streamed.blob.sha256).equals(raw)).toBe(true);
     expect(streamed.contentKey).toBe(contentKey(raw));
     expect(streamed.head.length).toBeLessThan(20_000);

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect, type SqliteDatabase } from 'kysely';
 import type pg from 'pg';
+import { registerSqliteDurability } from './durability.js';
 import { migrationProvider, type DialectName } from './migrations.js';
 import type { Database } from './tables.js';
 
@@ -23,8 +24,10 @@ export function dialectOf(location: string): DialectName {
 /** Opens the database named by a URL (postgres://…) or a SQLite file path and brings its schema up to date. */
 export async function openDatabase(location: string): Promise<OpenedDb> {
   const dialectName = dialectOf(location);
-  const dialect = dialectName === 'postgres' ? await postgresDialect(location) : sqliteDialect(location);
+  const sqlite = dialectName === 'sqlite' ? openSqlite(location) : null;
+  const dialect = sqlite ? new SqliteDialect({ database: reusingStatements(sqlite) }) : await postgresDialect(location);
   const db = new Kysely<Database>({ dialect });
+  if (sqlite) registerSqliteDurability(db, sqlite);
   try {
     await migrate(db, dialectName);
   } catch (err) {
@@ -34,7 +37,7 @@ export async function openDatabase(location: string): Promise<OpenedDb> {
   return { db, dialect: dialectName, close: () => db.destroy() };
 }
 
-function sqliteDialect(location: string): Dialect {
+function openSqlite(location: string): SQLite.Database {
   const file = location.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
@@ -42,9 +45,8 @@ function sqliteDialect(location: string): Dialect {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
-  // FULL: a "sent" mark or a decision must survive a power cut, not only a process crash.
-  sqlite.pragma('synchronous = FULL');
-  return new SqliteDialect({ database: reusingStatements(sqlite) });
+  // `synchronous` is set by registerSqliteDurability (durability.ts says which commits sync).
+  return sqlite;
 }
 
 /**
