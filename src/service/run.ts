@@ -48,6 +48,33 @@ interface Watch {
 
 type Serial = ReturnType<typeof serialQueue>;
 
+/**
+ * Replies to one batch go out while the next batch is fetched and decided: on a deadline-day
+ * backlog the main process sends while the reading process reads, and the first unit of a burst
+ * is answered without waiting for the last one's decision. Delivery only delivers (each row is
+ * claimed before it goes, so a delivery beside a decision never sends twice); a kick while one
+ * is waiting to run adds nothing.
+ */
+function backgroundDelivery(app: App) {
+  let running: Promise<void> = Promise.resolve();
+  let waiting = false;
+  return {
+    kick() {
+      if (waiting) return;
+      waiting = true;
+      running = running.then(async () => {
+        waiting = false;
+        try {
+          await app.flushOutbox();
+        } catch (err) {
+          app.log.error({ err: (err as Error).message }, 'delivering replies failed; will retry');
+        }
+      });
+    },
+    settled: () => running,
+  };
+}
+
 /** The Maildir (INBOX_DIR): rescanned every POLL_SECONDS and on file events. */
 function maildirWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Watch {
   const { settings, log } = app;
@@ -113,6 +140,7 @@ function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Wat
   const { settings, log } = app;
   const imap = settings.imap!;
   let watcher: ImapWatcher | null = null;
+  const delivery = backgroundDelivery(app);
   return {
     label: describeImap(imap),
     async start() {
@@ -126,7 +154,7 @@ function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Wat
         opens: app.rules.campaign.opens ? new Date(app.rules.campaign.opens) : null,
         maxMessageBytes: settings.maxMessageBytes,
         takeAll: (msgs, each) => serial(() => app.pipeline.processAll(msgs, each)),
-        afterBatch: () => serial(async () => void (await app.flushOutbox())),
+        afterBatch: async () => delivery.kick(),
         afterSync: async (r) => {
           await serial(async () => {
             // Messages left in error by an earlier attempt are tried again with every sync.
@@ -142,7 +170,10 @@ function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Wat
       });
       await watcher.start();
     },
-    stop: async () => watcher?.stop(),
+    async stop() {
+      await watcher?.stop();
+      await delivery.settled();
+    },
   };
 }
 

@@ -50,7 +50,7 @@ export interface SyncResult {
 export const imapSourceId = (mailbox: string, uidValidity: string, uid: number) => `imap:${mailbox}/${uidValidity}/${uid}`;
 
 /** Messages fetched into memory per round trip: at most this many, and about this many bytes. */
-const BATCH_COUNT = 25;
+const BATCH_COUNT = 100;
 const BATCH_BYTES = 16 * 1024 * 1024;
 
 interface Meta {
