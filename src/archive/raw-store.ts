@@ -99,10 +99,13 @@ export class RawStore {
   private async commit(tmp: string, path: string): Promise<void> {
     await syncToDisk(tmp);
     const dir = dirname(path);
-    mkdirSync(dir, { recursive: true });
+    const created = mkdirSync(dir, { recursive: true });
     renameSync(tmp, path);
-    // A rename is durable once its directory is synced (POSIX; ext4 and XFS need it).
-    await syncToDisk(dir);
+    // A rename is durable once its directory is synced (POSIX; ext4 and XFS need it), and a new
+    // directory once its parent is: from the first directory created down to the file's.
+    const changed = [dir];
+    if (created !== undefined) for (let d = dir; d !== dirname(created) && d !== dirname(d); d = dirname(d)) changed.push(dirname(d));
+    for (const d of changed.reverse()) await syncToDisk(d);
   }
 }
 

@@ -7,6 +7,8 @@ import { fixtureMail, testApp, type TestApp } from '../testing/app.js';
 
 // Every durable write, with the outbox as it was just before and just after it.
 const durableWrites = vi.hoisted(() => [] as Array<{ before: unknown[]; after: unknown[] }>);
+// The outbox as each flush saw it.
+const flushes = vi.hoisted(() => [] as unknown[][]);
 vi.mock('../store/durability.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../store/durability.js')>();
   const outbox = (db: Db) => db.selectFrom('outbox').select(['id', 'status', 'handed_over_at']).execute();
@@ -17,6 +19,10 @@ vi.mock('../store/durability.js', async (importOriginal) => {
       const result = await real.durably(db, write);
       durableWrites.push({ before, after: await outbox(db) });
       return result;
+    },
+    flushToDisk: async (db: Db) => {
+      flushes.push(await outbox(db));
+      await real.flushToDisk(db);
     },
   };
 });
@@ -60,14 +66,27 @@ describe('recovering replies left "sending"', () => {
   });
 });
 
-describe('the hand-over mark', () => {
-  it('is the durable write: on disk before the transport is told to go ahead', async () => {
+describe('what is synced to disk', () => {
+  it('the hand-over mark is the one durable write of a delivery, and the round ends with its sent marks synced', async () => {
     app = await testApp();
     await ingestFrom(app, new FileSource([fixtureMail('01-xunyang-complete.eml')]));
     durableWrites.length = 0;
+    flushes.length = 0;
     expect(await app.flushOutbox()).toBe(1);
     expect(durableWrites).toEqual([
       { before: [{ id: 1, status: 'sending', handed_over_at: null }], after: [{ id: 1, status: 'sending', handed_over_at: expect.any(String) }] },
     ]);
+    expect(flushes).toEqual([[{ id: 1, status: 'sent', handed_over_at: expect.any(String) }]]);
+    // A round that sends nothing syncs nothing.
+    expect(await app.flushOutbox()).toBe(0);
+    expect(flushes).toHaveLength(1);
+  });
+
+  it('a stopped sender sends nothing more; what is pending waits for the next start', async () => {
+    app = await testApp();
+    await ingestFrom(app, new FileSource([fixtureMail('01-xunyang-complete.eml')]));
+    app.sender.stop();
+    expect(await app.flushOutbox()).toBe(0);
+    expect((await status(app)).status).toBe('pending');
   });
 });

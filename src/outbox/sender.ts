@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { RetrySettings } from '../config/env.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
-import { durably } from '../store/durability.js';
+import { durably, flushToDisk } from '../store/durability.js';
 import type { OutboxAttachment, OutboxErrorClass, OutboxRow, OutboxTable } from '../store/tables.js';
 import { crashPoint } from '../util/crash-point.js';
 import type { SentFolderCheck } from './sent-check.js';
@@ -61,6 +61,7 @@ export class OutboxSender {
   private queue: Promise<unknown> = Promise.resolve();
   /** When the Sent folder was last asked: a held row it cannot settle is not asked about every round. */
   private lastSentCheck = 0;
+  private stopping = false;
 
   constructor(
     private readonly db: Db,
@@ -94,8 +95,19 @@ export class OutboxSender {
         const settled = await this.settleHeld(this.now(), true);
         if (settled.resent.length > 0) sent += await this.deliverAll();
       }
+      // One sync for the round's `sent` marks: a power cut after it cannot turn them back into
+      // hand-overs a person must settle (store/durability.ts).
+      if (sent > 0) await flushToDisk(this.db);
       return sent;
     });
+  }
+
+  /**
+   * Stops delivering after the reply in flight (a service shutting down); rows still pending
+   * wait for the next start.
+   */
+  stop(): void {
+    this.stopping = true;
   }
 
   private async recover(): Promise<Recovery> {
@@ -218,6 +230,7 @@ export class OutboxSender {
   private async deliverAll(): Promise<number> {
     let sent = 0;
     for (;;) {
+      if (this.stopping) return sent;
       const now = this.now();
       const iso = now.toISOString();
       if (await this.pausedUntil(iso)) return sent;

@@ -43,7 +43,9 @@ describe('a backlog of two batches', () => {
     const lastSent = firstBatchReplies.map((r) => r.sent_at!).sort().at(-1)!;
     // 100 replies at 50 ms each take five seconds; the second batch was decided meanwhile.
     expect(firstOfSecondBatch.decided_at! < lastSent).toBe(true);
-    // Each message was answered once.
+    // Each message was answered once, and nothing more went out by the time intake stopped.
+    await intake.stop();
+    expect(smtp.messages).toHaveLength(110);
     expect(new Set(smtp.messages.map((m) => m.messageId)).size).toBe(110);
   });
 });

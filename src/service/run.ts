@@ -50,10 +50,10 @@ type Serial = ReturnType<typeof serialQueue>;
 
 /**
  * Replies to one batch go out while the next batch is fetched and decided: on a deadline-day
- * backlog the main process sends while the reading process reads, and the first unit of a burst
- * is answered without waiting for the last one's decision. Delivery only delivers (each row is
- * claimed before it goes, so a delivery beside a decision never sends twice); a kick while one
- * is waiting to run adds nothing.
+ * backlog the main process sends while the reading process reads, and a batch's units need not
+ * wait for the next batch's decisions. Delivery only delivers (each row is claimed before it
+ * goes, so a delivery beside a decision never sends twice); a kick while one is waiting to run
+ * adds nothing.
  */
 function backgroundDelivery(app: App) {
   let running: Promise<void> = Promise.resolve();
@@ -171,8 +171,13 @@ function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Wat
       await watcher.start();
     },
     async stop() {
-      await watcher?.stop();
-      await delivery.settled();
+      // The reply in flight is finished; the rest wait for the next start.
+      app.sender.stop();
+      try {
+        await watcher?.stop();
+      } finally {
+        await delivery.settled();
+      }
     },
   };
 }
