@@ -108,4 +108,3 @@ export class RawStore {
     for (const d of changed.reverse()) await syncToDisk(d);
   }
 }
-
