@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { UnreadableError } from '../containers/budget.js';
 import type { FileFormat } from '../mail/file-format.js';
@@ -23,46 +23,86 @@ export interface IsolationOptions {
 const FORMATS: readonly FileFormat[] = ['xlsx', 'docx', 'ole', 'pdf', 'text', 'rtf'];
 
 /**
+ * Files sent to a reading process before the one it is reading is answered: the next file is
+ * already in its queue when it finishes one, so it never waits for the service's event loop (busy
+ * deciding another message) to hand it work. Two keeps at most one file waiting in the child.
+ */
+const IN_FLIGHT = 2;
+
+interface Job {
+  id: number;
+  format: FileFormat;
+  filename: string;
+  content: Buffer;
+  resolve(content: DocumentContent): void;
+  reject(err: unknown): void;
+}
+
+/** How the reading process is started; tests put a scripted child in its place. */
+export type SpawnReader = (worker: string, options: ForkOptions) => ChildProcess;
+
+/**
  * Reads documents in a child process: a zip bomb in an .xlsx, a PDF that loops, a sheet that asks
- * for seventeen billion cells cannot hang or exhaust the service. One file at a time; a file
- * that takes longer than the timeout, or makes the reader run out of memory, gets a named error
- * and the child is replaced. The child is started on first use and never keeps the service alive.
+ * for seventeen billion cells cannot hang or exhaust the service. The child reads one file at a
+ * time, in the order sent; a file that takes longer than the timeout (counted from when the child
+ * turns to it), or makes the reader run out of memory, gets a named error and the child is
+ * replaced. Files sent behind it are innocent: they go to the new child. The child is started on
+ * first use or by `warm()`, and never keeps the service alive.
  */
 export class IsolatedReader implements DocumentReader {
   readonly name = 'isolated';
   readonly formats = FORMATS;
   private child: ChildProcess | null = null;
-  private ready: Promise<void> | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private ready: Promise<ChildProcess> | null = null;
+  /** Not yet sent, in order. */
+  private readonly waiting: Job[] = [];
+  /** Sent to `child`, in order: the first is being read. */
+  private readonly sent: Job[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private pumping = false;
   private nextId = 1;
   private readonly timeoutMs: number;
+  private readonly spawnReader: SpawnReader;
 
-  constructor(private readonly opts: IsolationOptions = {}) {
+  constructor(private readonly opts: IsolationOptions & { spawn?: SpawnReader } = {}) {
     this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.spawnReader = opts.spawn ?? fork;
   }
 
   read(content: Buffer, filename: string, format: FileFormat = 'unknown'): Promise<DocumentContent> {
     if (!FORMATS.includes(format)) return Promise.reject(new UnreadableError('unsupported', '暂不支持读取此格式'));
-    const run = this.queue.then(() => this.readNow(content, filename, format));
-    this.queue = run.catch(() => {});
-    return run;
+    return new Promise<DocumentContent>((resolve, reject) => {
+      this.waiting.push({ id: this.nextId++, format, filename, content, resolve, reject });
+      void this.pump();
+    });
   }
 
-  /** Ends the child (tests; the service lets it die with the process). */
+  /**
+   * Starts the reading process now, so that its libraries are loaded while the service connects
+   * (a second or more on a busy machine) rather than when the first message is read. A failed
+   * start is reported by the first read, which tries again.
+   */
+  warm(): void {
+    this.start().catch(() => {});
+  }
+
+  /** Ends the child (tests; the service lets it die with the process). Files not yet read fail. */
   close(): void {
-    this.child?.kill('SIGKILL');
-    this.child = null;
-    this.ready = null;
+    const child = this.child;
+    this.retire();
+    child?.kill('SIGKILL');
+    const closed = new Error('document reader closed');
+    for (const job of [...this.sent.splice(0), ...this.waiting.splice(0)]) job.reject(closed);
   }
 
-  private start(): Promise<void> {
+  private start(): Promise<ChildProcess> {
     if (this.ready && this.child && this.child.exitCode === null) return this.ready;
     const found = findSoffice(this.opts.soffice);
     const here = import.meta.url;
     const worker = fileURLToPath(new URL(here.endsWith('.ts') ? './read-worker.ts' : './read-worker.js', here));
     // Run from source (tests, tsx): the child needs the same TypeScript loader.
     const loader = here.endsWith('.ts') ? ['--import', 'tsx'] : [];
-    const child = fork(worker, [], {
+    const child = this.spawnReader(worker, {
       execArgv: [...loader, `--max-old-space-size=${this.opts.maxMemoryMb ?? 1024}`],
       serialization: 'advanced',
       // No stdio: the child's libraries chatter, and an orphaned child must not hold the service's pipes.
@@ -76,18 +116,99 @@ export class IsolatedReader implements DocumentReader {
       },
     });
     this.child = child;
-    this.ready = new Promise((resolve, reject) => {
+    const ready = new Promise<ChildProcess>((resolve, reject) => {
       const onMessage = (m: { ready?: boolean }) => {
         if (m.ready) {
           child.off('message', onMessage);
-          this.idle(child);
-          resolve();
+          child.on('message', (r: ReadResponse) => this.answered(child, r));
+          if (this.sent.length === 0) this.idle(child);
+          resolve(child);
         }
       };
       child.on('message', onMessage);
       child.once('exit', (code) => reject(new Error(`document reader process exited at start (code ${code})`)));
     });
-    return this.ready;
+    this.ready = ready;
+    child.once('exit', (code, signal) => this.exited(child, code, signal));
+    return ready;
+  }
+
+  /** Sends waiting files to the child, up to IN_FLIGHT, starting a child when there is none. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.waiting.length > 0 && this.sent.length < IN_FLIGHT) {
+        let child: ChildProcess;
+        try {
+          child = await this.start();
+        } catch (err) {
+          for (const job of this.waiting.splice(0)) job.reject(err);
+          return;
+        }
+        // It may have ended while this waited; the loop then starts another.
+        if (child !== this.child || child.exitCode !== null) continue;
+        const job = this.waiting.shift()!;
+        this.sent.push(job);
+        if (this.sent.length === 1) {
+          this.busy(child);
+          this.arm(child);
+        }
+        const request: ReadRequest = { id: job.id, format: job.format, filename: job.filename, content: new Uint8Array(job.content.buffer, job.content.byteOffset, job.content.length) };
+        // A channel closed under us is the child's exit, handled there; the callback keeps the
+        // failure from becoming an 'error' event nobody listens to.
+        child.send(request, (err) => void err);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** The time limit of the file the child is now reading. */
+  private arm(child: ChildProcess): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const job = this.sent.shift();
+      this.retire();
+      child.kill('SIGKILL');
+      job?.reject(new UnreadableError('timeout', `文件读取超时（超过 ${Math.round(this.timeoutMs / 1000)} 秒），文件可能过大或结构异常，请另存后重新发送`));
+      void this.pump();
+    }, this.timeoutMs);
+  }
+
+  private answered(child: ChildProcess, m: ReadResponse): void {
+    const job = this.sent[0];
+    if (child !== this.child || !job || m.id !== job.id) return;
+    this.sent.shift();
+    if (this.sent.length > 0) this.arm(child);
+    else {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.idle(child);
+    }
+    if ('ok' in m) job.resolve(m.ok);
+    else if (m.error.unreadable) job.reject(new UnreadableError(m.error.code, m.error.message, m.error.detail));
+    else job.reject(Object.assign(new Error(m.error.detail ?? m.error.message), { name: 'ReaderError' }));
+    void this.pump();
+  }
+
+  /** The child ended by itself (out of memory, a crash): the file it was reading is the cause. */
+  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    const job = this.sent.shift();
+    this.retire();
+    job?.reject(new UnreadableError('too-complex', TOO_COMPLEX, `reader process ended (${signal ?? `exit ${code}`})`));
+    void this.pump();
+  }
+
+  /** Forgets the current child; the files sent to it but not read go first to the next one. */
+  private retire(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.child = null;
+    this.ready = null;
+    this.waiting.unshift(...this.sent.splice(0));
   }
 
   private busy(child: ChildProcess): void {
@@ -99,51 +220,6 @@ export class IsolatedReader implements DocumentReader {
     child.unref();
     child.channel?.unref();
   }
-
-  private async readNow(content: Buffer, filename: string, format: FileFormat): Promise<DocumentContent> {
-    await this.start();
-    const child = this.child!;
-    const id = this.nextId++;
-    this.busy(child);
-    return new Promise<DocumentContent>((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        if (child.exitCode === null && !child.killed) this.idle(child);
-      };
-      const replace = () => {
-        child.kill('SIGKILL');
-        if (this.child === child) {
-          this.child = null;
-          this.ready = null;
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        replace();
-        reject(new UnreadableError('timeout', `文件读取超时（超过 ${Math.round(this.timeoutMs / 1000)} 秒），文件可能过大或结构异常，请另存后重新发送`));
-      }, this.timeoutMs);
-      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-        done();
-        if (this.child === child) {
-          this.child = null;
-          this.ready = null;
-        }
-        reject(new UnreadableError('too-complex', TOO_COMPLEX, `reader process ended (${signal ?? `exit ${code}`})`));
-      };
-      const onMessage = (m: ReadResponse) => {
-        if (m.id !== id) return;
-        done();
-        if ('ok' in m) resolve(m.ok);
-        else if (m.error.unreadable) reject(new UnreadableError(m.error.code, m.error.message, m.error.detail));
-        else reject(Object.assign(new Error(m.error.detail ?? m.error.message), { name: 'ReaderError' }));
-      };
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-      child.send({ id, format, filename, content: new Uint8Array(content.buffer, content.byteOffset, content.length) } satisfies ReadRequest);
-    });
-  }
 }
 
 const shared = new Map<string, DocumentReader>();
@@ -151,7 +227,7 @@ const shared = new Map<string, DocumentReader>();
 /**
  * What the pipeline uses: a pool of reading processes shared by the whole service, per
  * LibreOffice setting and size. This module does not load the readers themselves; only the
- * children do. Each child is started on first use.
+ * children do. Each child is started on first use, or by `warm()`.
  */
 export function isolatedReaders(soffice = process.env.SOFFICE, processes = 1): readonly DocumentReader[] {
   const key = `${soffice ?? ''}\0${processes}`;

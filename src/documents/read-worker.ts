@@ -30,18 +30,23 @@ const converter = new LibreOfficeConverter(soffice === '' ? null : soffice, {
 });
 const readers = documentReaders(converter);
 
+// One file at a time, in the order sent: the service counts a file's time limit from when the
+// one before it is answered, and blames a crash on the file being read.
+let reading: Promise<void> = Promise.resolve();
 process.on('message', (m: ReadRequest) => {
-  readDocument(readers, m.format, Buffer.from(m.content.buffer, m.content.byteOffset, m.content.length), m.filename).then(
-    (ok) => process.send!({ id: m.id, ok } satisfies ReadResponse),
-    (err: unknown) => {
-      const e = err as Error;
-      const error =
-        err instanceof UnreadableError
-          ? { unreadable: true, code: err.code, message: err.message, ...(err.detail ? { detail: err.detail } : {}) }
-          : { unreadable: false, code: 'reader-failed', message: '文件读取失败', detail: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}` };
-      process.send!({ id: m.id, error } satisfies ReadResponse);
-    },
-  );
+  reading = reading.then(() =>
+    readDocument(readers, m.format, Buffer.from(m.content.buffer, m.content.byteOffset, m.content.length), m.filename).then(
+      (ok) => void process.send!({ id: m.id, ok } satisfies ReadResponse),
+      (err: unknown) => {
+        const e = err as Error;
+        const error =
+          err instanceof UnreadableError
+            ? { unreadable: true, code: err.code, message: err.message, ...(err.detail ? { detail: err.detail } : {}) }
+            : { unreadable: false, code: 'reader-failed', message: '文件读取失败', detail: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}` };
+        process.send!({ id: m.id, error } satisfies ReadResponse);
+      },
+    ),
+  ).catch(() => {}); // a send to a service already gone; 'disconnect' ends this process
 });
 // The service went away: nothing is left to read for.
 process.on('disconnect', () => process.exit(0));

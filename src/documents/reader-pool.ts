@@ -18,6 +18,10 @@ export class ReaderPool implements DocumentReader {
     this.waiting = readers.map(() => 0);
   }
 
+  warm(): void {
+    for (const r of this.readers) r.warm?.();
+  }
+
   async read(content: Buffer, filename: string, format?: FileFormat): Promise<DocumentContent> {
     let i = 0;
     for (let j = 1; j < this.readers.length; j++) if (this.waiting[j]! < this.waiting[i]!) i = j;

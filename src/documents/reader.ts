@@ -24,6 +24,8 @@ export interface DocumentReader {
   readonly name: string;
   readonly formats: readonly FileFormat[];
   read(content: Buffer, filename: string, format?: FileFormat): Promise<DocumentContent>;
+  /** Gets ready before the first file (a reading process starts and loads its libraries). */
+  warm?(): void;
 }
 
 /**

@@ -59,6 +59,11 @@ export class Pipeline {
     this.maxAttempts = deps.maxAttempts ?? 5;
   }
 
+  /** Starts the document readers ahead of the first message (`intake run`). */
+  warmReaders(): void {
+    for (const r of this.readers) r.warm?.();
+  }
+
   /** Archives a message from a source, then decides it. */
   async process(msg: SourceMessage): Promise<Outcome> {
     let outcome: Outcome | undefined;

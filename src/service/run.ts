@@ -192,6 +192,8 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
   const printStatus = async () => out(renderStatusTable(await campaignStatus(app.db, app.rules), app.rules));
   const watch = settings.imap ? imapWatch(app, serial, printStatus) : maildirWatch(app, serial, printStatus);
 
+  // The reading process loads its libraries while the mailbox is being connected and fetched.
+  app.pipeline.warmReaders();
   await watch.start();
   await printStatus();
   // Scheduled mail (the staff digest, reminders to units) goes through the same queue as the

@@ -3,7 +3,17 @@ export const CHINA_TZ = 'Asia/Shanghai';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function partsIn(date: Date, zone: string): Record<string, string> {
+/**
+ * formatToParts costs tens of microseconds, and every reply formats the campaign's same few
+ * times (deadline, opening) again: recent results are kept, keyed by zone and instant.
+ */
+const recentParts = new Map<string, Readonly<Record<string, string>>>();
+const RECENT_PARTS = 256;
+
+function partsIn(date: Date, zone: string): Readonly<Record<string, string>> {
+  const key = `${zone}\0${date.getTime()}`;
+  const known = recentParts.get(key);
+  if (known) return known;
   let f = formatters.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
@@ -18,7 +28,10 @@ function partsIn(date: Date, zone: string): Record<string, string> {
     });
     formatters.set(zone, f);
   }
-  return Object.fromEntries(f.formatToParts(date).map((p) => [p.type, p.value]));
+  const parts = Object.freeze(Object.fromEntries(f.formatToParts(date).map((p) => [p.type, p.value])));
+  if (recentParts.size >= RECENT_PARTS) recentParts.delete(recentParts.keys().next().value!);
+  recentParts.set(key, parts);
+  return parts;
 }
 
 function toDate(d: Date | string): Date {

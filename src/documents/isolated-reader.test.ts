@@ -1,0 +1,148 @@
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { IsolatedReader } from './isolated-reader.js';
+import type { ReadRequest } from './read-worker.js';
+
+/**
+ * A scripted reading process: it says ready, records what it is sent, and answers, dies or hangs
+ * when the test says so. (The real process is exercised in documents.test.ts and hostile.test.ts.)
+ */
+class ScriptedChild extends EventEmitter {
+  exitCode: number | null = null;
+  killed = false;
+  readonly received: string[] = [];
+  readonly channel = { ref() {}, unref() {} };
+  constructor() {
+    super();
+    setImmediate(() => this.emit('message', { id: 0, ready: true }));
+  }
+  send(m: ReadRequest, cb: (err: Error | null) => void): boolean {
+    this.received.push(m.filename);
+    this.lastIds.set(m.filename, m.id);
+    cb(null);
+    return true;
+  }
+  readonly lastIds = new Map<string, number>();
+  answer(filename: string): void {
+    this.emit('message', { id: this.lastIds.get(filename), ok: { text: `read ${filename}`, tables: [] } });
+  }
+  die(signal: NodeJS.Signals = 'SIGABRT'): void {
+    this.exitCode = 134;
+    this.emit('exit', null, signal);
+  }
+  kill(): boolean {
+    this.killed = true;
+    setImmediate(() => this.emit('exit', null, 'SIGKILL'));
+    return true;
+  }
+  ref(): void {}
+  unref(): void {}
+}
+
+function scripted(timeoutMs = 60_000) {
+  const children: ScriptedChild[] = [];
+  const reader = new IsolatedReader({
+    soffice: 'off',
+    timeoutMs,
+    spawn: () => {
+      const c = new ScriptedChild();
+      children.push(c);
+      return c as unknown as ChildProcess;
+    },
+  });
+  return { reader, children };
+}
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+};
+const file = (name: string) => Buffer.from(name);
+
+describe('the reading process is kept busy', () => {
+  it('has the next file before it has answered the one it is reading, and reads them in order', async () => {
+    const { reader, children } = scripted();
+    const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
+    const b = reader.read(file('b'), 'b.docx', 'docx');
+    const c = reader.read(file('c'), 'c.docx', 'docx');
+    await until(() => children[0]?.received.length === 2);
+    // Two at a time: the third waits in the service until the first is answered.
+    expect(children[0]!.received).toEqual(['a.xlsx', 'b.docx']);
+    children[0]!.answer('a.xlsx');
+    await expect(a).resolves.toMatchObject({ text: 'read a.xlsx' });
+    await until(() => children[0]!.received.length === 3);
+    children[0]!.answer('b.docx');
+    children[0]!.answer('c.docx');
+    await expect(b).resolves.toMatchObject({ text: 'read b.docx' });
+    await expect(c).resolves.toMatchObject({ text: 'read c.docx' });
+    expect(children).toHaveLength(1);
+    reader.close();
+  });
+
+  it('counts a file’s time limit from when the process turns to it, not from when it was sent', async () => {
+    const { reader, children } = scripted(300);
+    const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
+    const b = reader.read(file('b'), 'b.docx', 'docx');
+    await until(() => children[0]?.received.length === 2);
+    await new Promise((r) => setTimeout(r, 200));
+    children[0]!.answer('a.xlsx');
+    await a;
+    // b was sent 200 ms ago; it has 300 ms from now.
+    await new Promise((r) => setTimeout(r, 200));
+    children[0]!.answer('b.docx');
+    await expect(b).resolves.toMatchObject({ text: 'read b.docx' });
+    reader.close();
+  });
+
+  it('blames a crash on the file being read and gives the files behind it to a new process', async () => {
+    const { reader, children } = scripted();
+    const bomb = reader.read(file('bomb'), 'bomb.xlsx', 'xlsx');
+    const fine = reader.read(file('fine'), 'fine.docx', 'docx');
+    await until(() => children[0]?.received.length === 2);
+    children[0]!.die();
+    await expect(bomb).rejects.toMatchObject({ code: 'too-complex', detail: expect.stringContaining('SIGABRT') });
+    await until(() => children[1]?.received.length === 1);
+    expect(children[1]!.received).toEqual(['fine.docx']);
+    children[1]!.answer('fine.docx');
+    await expect(fine).resolves.toMatchObject({ text: 'read fine.docx' });
+    reader.close();
+  });
+
+  it('replaces a process stuck on one file; the file behind it is read by the next process', async () => {
+    const { reader, children } = scripted(100);
+    const stuck = reader.read(file('loop'), 'loop.pdf', 'pdf');
+    const fine = reader.read(file('fine'), 'fine.docx', 'docx');
+    await expect(stuck).rejects.toMatchObject({ code: 'timeout' });
+    expect(children[0]!.killed).toBe(true);
+    await until(() => children[1]?.received.length === 1);
+    // A late answer from the killed process is not taken for the new one's.
+    children[0]!.answer('fine.docx');
+    children[1]!.answer('fine.docx');
+    await expect(fine).resolves.toMatchObject({ text: 'read fine.docx' });
+    expect(children[1]!.received).toEqual(['fine.docx']);
+    reader.close();
+  });
+
+  it('fails the files it has not read when it is closed', async () => {
+    const { reader, children } = scripted();
+    const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
+    const b = reader.read(file('b'), 'b.docx', 'docx');
+    const c = reader.read(file('c'), 'c.docx', 'docx');
+    await until(() => children[0]?.received.length === 2);
+    reader.close();
+    for (const p of [a, b, c]) await expect(p).rejects.toThrow('document reader closed');
+  });
+
+  it('starts the process before the first file when warmed', async () => {
+    const { reader, children } = scripted();
+    reader.warm();
+    expect(children).toHaveLength(1);
+    const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
+    await until(() => children[0]!.received.length === 1);
+    children[0]!.answer('a.xlsx');
+    await expect(a).resolves.toMatchObject({ text: 'read a.xlsx' });
+    expect(children).toHaveLength(1);
+    reader.close();
+  });
+});
