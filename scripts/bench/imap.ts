@@ -110,14 +110,17 @@ interface IntakeRun {
 async function runIntake(dovecot: Dovecot, rulesDir: string, rules: ReturnType<typeof loadRules>, liveSamples: number): Promise<IntakeRun> {
   const data = tempDir('intake-bench-');
   let db: SQLite.Database | null = null;
+  let child: ReturnType<typeof spawn> | null = null;
+  let exited: Promise<void> = Promise.resolve();
   try {
     const outbox = join(data, 'outbox');
     const env = { ...process.env, ...dovecot.env('INBOX'), LOG_LEVEL: 'warn', INTAKE_DATA: data };
     const t0 = performance.now();
     // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the intake process, for `node --cpu-prof` tooling.
     const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    const child = spawn(process.execPath, [...prof, join(REPO, 'dist', 'cli.js'), 'run', '--rules', rulesDir], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const running = spawn(process.execPath, [...prof, join(REPO, 'dist', 'cli.js'), 'run', '--rules', rulesDir], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    child = running;
+    exited = new Promise<void>((r) => running.once('exit', () => r()));
     const done = () => {
       if (!db) {
         if (!existsSync(join(data, 'intake.db'))) return false;
@@ -144,9 +147,9 @@ async function runIntake(dovecot: Dovecot, rulesDir: string, rules: ReturnType<t
     }
     const backlogMs = performance.now() - t0;
     // intake's CPU includes its reading processes' (the baseline reads in its own process).
-    const readers = childrenOf(child.pid!);
+    const readers = childrenOf(running.pid!);
     const readersCpuMs = readers.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
-    const cpuMs = cpuMsOf(child.pid!) + readersCpuMs;
+    const cpuMs = cpuMsOf(running.pid!) + readersCpuMs;
     const outcomes = db!.prepare('select status, reply_kind, count(*) n from messages group by status, reply_kind').all();
 
     const latencies: number[] = [];
@@ -164,12 +167,13 @@ async function runIntake(dovecot: Dovecot, rulesDir: string, rules: ReturnType<t
         await sleep(1000);
       }
     }
-    const rssMb = peakRssMb(child.pid!);
-    const readerRssMb = childrenOf(child.pid!).map(peakRssMb);
-    child.kill('SIGTERM');
-    await exited;
+    const rssMb = peakRssMb(running.pid!);
+    const readerRssMb = childrenOf(running.pid!).map(peakRssMb);
     return { backlogMs, cpuMs, readersCpuMs, outcomes, latencies, rssMb, readerRssMb };
   } finally {
+    // Also when the run failed: the folder is not removed under a running intake.
+    (child as ReturnType<typeof spawn> | null)?.kill('SIGTERM');
+    await exited;
     (db as SQLite.Database | null)?.close();
     rmSync(data, { recursive: true, force: true });
   }
@@ -219,7 +223,8 @@ async function main(): Promise<void> {
     const cpuRatios = rounds.map((r) => r.intake.cpuMs / r.baseline.cpuMs);
     const latencies = last.intake.latencies;
     const rss = Math.max(...rounds.map((r) => r.intake.rssMb));
-    const readerRss = rounds.map((r) => r.intake.readerRssMb).reduce((a, b) => a.map((x, i) => Math.max(x, b[i] ?? 0)));
+    // Per reading process, its highest peak over the rounds (a round may have started fewer).
+    const readerRss = Array.from({ length: Math.max(...rounds.map((r) => r.intake.readerRssMb.length)) }, (_, i) => Math.max(...rounds.map((r) => r.intake.readerRssMb[i] ?? 0)));
     const round2 = (x: number) => Math.round(x * 100) / 100;
 
     const result = {
@@ -237,7 +242,8 @@ async function main(): Promise<void> {
         cpuSeconds: seconds(median(rounds.map((r) => r.baseline.cpuMs))),
         attachments: last.baseline.attachments,
       },
-      // The median over rounds of intake's backlog time over the baseline's time just before it.
+      // The median over rounds of intake's backlog time over the baseline's time just before it
+      // (not the quotient of the two medians above, which are printed for scale).
       ratio: round2(median(ratios)),
       // CPU time is what a busy machine disturbs least (wall time also waits for the CPU and fsync).
       cpuRatio: round2(median(cpuRatios)),

@@ -13,9 +13,9 @@ class ScriptedChild extends EventEmitter {
   killed = false;
   readonly received: string[] = [];
   readonly channel = { ref() {}, unref() {} };
-  constructor() {
+  constructor(silent = false) {
     super();
-    setImmediate(() => this.emit('message', { id: 0, ready: true }));
+    if (!silent) setImmediate(() => this.emit('message', { id: 0, ready: true }));
   }
   send(m: ReadRequest, cb: (err: Error | null) => void): boolean {
     this.received.push(m.filename);
@@ -27,26 +27,39 @@ class ScriptedChild extends EventEmitter {
   answer(filename: string): void {
     this.emit('message', { id: this.lastIds.get(filename), ok: { text: `read ${filename}`, tables: [] } });
   }
-  die(signal: NodeJS.Signals = 'SIGABRT'): void {
+  /** Node emits 'exit' when the process ends and 'close' once its channel is drained. */
+  die(signal: NodeJS.Signals = 'SIGABRT', before?: () => void): void {
     this.exitCode = 134;
     this.emit('exit', null, signal);
+    before?.();
+    this.emit('close', null, signal);
+  }
+  /** Ends before saying it is ready. */
+  failToStart(): void {
+    this.exitCode = 1;
+    this.emit('exit', 1, null);
+    this.emit('close', 1, null);
   }
   kill(): boolean {
     this.killed = true;
-    setImmediate(() => this.emit('exit', null, 'SIGKILL'));
+    setImmediate(() => {
+      this.emit('exit', null, 'SIGKILL');
+      this.emit('close', null, 'SIGKILL');
+    });
     return true;
   }
   ref(): void {}
   unref(): void {}
 }
 
-function scripted(timeoutMs = 60_000) {
+function scripted(timeoutMs = 60_000, opts: { silent?: (n: number) => boolean; startTimeoutMs?: number } = {}) {
   const children: ScriptedChild[] = [];
   const reader = new IsolatedReader({
     soffice: 'off',
     timeoutMs,
+    startTimeoutMs: opts.startTimeoutMs ?? 60_000,
     spawn: () => {
-      const c = new ScriptedChild();
+      const c = new ScriptedChild(opts.silent?.(children.length) ?? false);
       children.push(c);
       return c as unknown as ChildProcess;
     },
@@ -121,6 +134,56 @@ describe('the reading process is kept busy', () => {
     children[1]!.answer('fine.docx');
     await expect(fine).resolves.toMatchObject({ text: 'read fine.docx' });
     expect(children[1]!.received).toEqual(['fine.docx']);
+    reader.close();
+  });
+
+  it('takes an answer the process sent just before it died, and blames the file after it', async () => {
+    const { reader, children } = scripted();
+    const big = reader.read(file('big'), 'big.xlsx', 'xlsx');
+    const bomb = reader.read(file('bomb'), 'bomb.xlsx', 'xlsx');
+    await until(() => children[0]?.received.length === 2);
+    // The answer for big.xlsx is still in the channel when the process ends on bomb.xlsx.
+    children[0]!.die('SIGABRT', () => children[0]!.answer('big.xlsx'));
+    await expect(big).resolves.toMatchObject({ text: 'read big.xlsx' });
+    await expect(bomb).rejects.toMatchObject({ code: 'too-complex' });
+    reader.close();
+  });
+
+  it('fails only the first waiting file when a process cannot start; the next file gets a new one', async () => {
+    const { reader, children } = scripted(60_000, { silent: (n) => n === 0 });
+    const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
+    const b = reader.read(file('b'), 'b.docx', 'docx');
+    await until(() => children.length === 1);
+    children[0]!.failToStart();
+    await expect(a).rejects.toThrow('exited at start');
+    await until(() => children[1]?.received.length === 1);
+    children[1]!.answer('b.docx');
+    await expect(b).resolves.toMatchObject({ text: 'read b.docx' });
+    reader.close();
+  });
+
+  it('gives up on a process that never says it is ready', async () => {
+    const { reader, children } = scripted(60_000, { silent: (n) => n === 0, startTimeoutMs: 100 });
+    const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
+    const b = reader.read(file('b'), 'b.docx', 'docx');
+    await expect(a).rejects.toThrow('did not start');
+    expect(children[0]!.killed).toBe(true);
+    await until(() => children[1]?.received.length === 1);
+    children[1]!.answer('b.docx');
+    await expect(b).resolves.toMatchObject({ text: 'read b.docx' });
+    reader.close();
+  });
+
+  it('after close() while a process starts, reads again with a new process', async () => {
+    const { reader, children } = scripted(60_000, { silent: (n) => n === 0 });
+    const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
+    await until(() => children.length === 1);
+    reader.close();
+    await expect(a).rejects.toThrow('document reader closed');
+    const b = reader.read(file('b'), 'b.docx', 'docx');
+    await until(() => children[1]?.received.length === 1);
+    children[1]!.answer('b.docx');
+    await expect(b).resolves.toMatchObject({ text: 'read b.docx' });
     reader.close();
   });
 

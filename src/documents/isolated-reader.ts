@@ -14,6 +14,8 @@ export interface IsolationOptions {
   /** Longest a file may take to read, LibreOffice conversion included. */
   timeoutMs?: number;
   sofficeTimeoutMs?: number;
+  /** Longest the process may take to load its libraries and say it is ready. */
+  startTimeoutMs?: number;
   /** Heap of the reading process; a file that needs more is unreadable, the service lives on. */
   maxMemoryMb?: number;
   /** Load pdf.js when the child starts rather than with the first PDF (it takes seconds). */
@@ -31,6 +33,8 @@ const IN_FLIGHT = 2;
 
 interface Job {
   id: number;
+  /** The send failed (the process had already gone): it never had the file, so it is not to blame. */
+  unsent?: boolean;
   format: FileFormat;
   filename: string;
   content: Buffer;
@@ -60,6 +64,8 @@ export class IsolatedReader implements DocumentReader {
   private readonly sent: Job[] = [];
   private timer: NodeJS.Timeout | null = null;
   private pumping = false;
+  /** Counts close() calls: a start that fails after one belongs to the process close() ended. */
+  private closings = 0;
   private nextId = 1;
   private readonly timeoutMs: number;
   private readonly spawnReader: SpawnReader;
@@ -83,11 +89,16 @@ export class IsolatedReader implements DocumentReader {
    * start is reported by the first read, which tries again.
    */
   warm(): void {
-    this.start().catch(() => {});
+    try {
+      this.start().catch(() => {});
+    } catch {
+      // fork() itself threw (E2BIG, ENOMEM): the first read tries again and reports it.
+    }
   }
 
   /** Ends the child (tests; the service lets it die with the process). Files not yet read fail. */
   close(): void {
+    this.closings++;
     const child = this.child;
     this.retire();
     child?.kill('SIGKILL');
@@ -116,9 +127,17 @@ export class IsolatedReader implements DocumentReader {
       },
     });
     this.child = child;
+    const startMs = this.opts.startTimeoutMs ?? 60_000;
     const ready = new Promise<ChildProcess>((resolve, reject) => {
+      // A process that never says it is ready (a stuck loader) must not hold every read forever.
+      const startTimer = setTimeout(() => {
+        reject(new Error(`document reader process did not start within ${Math.round(startMs / 1000)} s`));
+        if (this.child === child) this.retire();
+        child.kill('SIGKILL');
+      }, startMs);
       const onMessage = (m: { ready?: boolean }) => {
         if (m.ready) {
+          clearTimeout(startTimer);
           child.off('message', onMessage);
           child.on('message', (r: ReadResponse) => this.answered(child, r));
           if (this.sent.length === 0) this.idle(child);
@@ -126,10 +145,21 @@ export class IsolatedReader implements DocumentReader {
         }
       };
       child.on('message', onMessage);
-      child.once('exit', (code) => reject(new Error(`document reader process exited at start (code ${code})`)));
+      child.once('exit', (code) => {
+        clearTimeout(startTimer);
+        reject(new Error(`document reader process exited at start (code ${code})`));
+      });
+      // Spawning can fail without an exit (EAGAIN, EMFILE): without a listener that is an uncaught error.
+      child.on('error', (err) => {
+        clearTimeout(startTimer);
+        reject(err);
+        if (this.child === child) this.exited(child, null, null, err.message);
+      });
     });
     this.ready = ready;
-    child.once('exit', (code, signal) => this.exited(child, code, signal));
+    // 'close', not 'exit': it comes after every message the process wrote has been delivered, so an
+    // answer it sent before it died is taken, not lost with it.
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => this.exited(child, code, signal));
     return ready;
   }
 
@@ -140,11 +170,16 @@ export class IsolatedReader implements DocumentReader {
     try {
       while (this.waiting.length > 0 && this.sent.length < IN_FLIGHT) {
         let child: ChildProcess;
+        const closings = this.closings;
         try {
           child = await this.start();
         } catch (err) {
-          for (const job of this.waiting.splice(0)) job.reject(err);
-          return;
+          // The process close() ended: the files asked for since go to a new one.
+          if (closings !== this.closings) continue;
+          // A process that cannot start fails one file, the first waiting, as a read would have;
+          // the next file tries a new process (the cause may have passed: EAGAIN, a full disk).
+          this.waiting.shift()?.reject(err);
+          continue;
         }
         // It may have ended while this waited; the loop then starts another.
         if (child !== this.child || child.exitCode !== null) continue;
@@ -157,7 +192,9 @@ export class IsolatedReader implements DocumentReader {
         const request: ReadRequest = { id: job.id, format: job.format, filename: job.filename, content: new Uint8Array(job.content.buffer, job.content.byteOffset, job.content.length) };
         // A channel closed under us is the child's exit, handled there; the callback keeps the
         // failure from becoming an 'error' event nobody listens to.
-        child.send(request, (err) => void err);
+        child.send(request, (err) => {
+          if (err) job.unsent = true;
+        });
       }
     } finally {
       this.pumping = false;
@@ -194,11 +231,12 @@ export class IsolatedReader implements DocumentReader {
   }
 
   /** The child ended by itself (out of memory, a crash): the file it was reading is the cause. */
-  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, error?: string): void {
     if (child !== this.child) return;
-    const job = this.sent.shift();
+    // A file whose send failed never reached the process: it goes to the next one with the rest.
+    const job = this.sent[0]?.unsent ? undefined : this.sent.shift();
     this.retire();
-    job?.reject(new UnreadableError('too-complex', TOO_COMPLEX, `reader process ended (${signal ?? `exit ${code}`})`));
+    job?.reject(new UnreadableError('too-complex', TOO_COMPLEX, `reader process ended (${error ?? signal ?? `exit ${code}`})`));
     void this.pump();
   }
 

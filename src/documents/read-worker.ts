@@ -31,22 +31,30 @@ const converter = new LibreOfficeConverter(soffice === '' ? null : soffice, {
 const readers = documentReaders(converter);
 
 // One file at a time, in the order sent: the service counts a file's time limit from when the
-// one before it is answered, and blames a crash on the file being read.
+// one before it is answered, and blames a crash on the file being read. The next file waits until
+// the answer has left this process: a large answer (a long text, a 2,000-row sheet) is written to
+// the channel in parts between turns of the event loop, and a file that then blocks the loop or
+// crashes the process would hold it back or lose it with the process.
+const answer = (r: ReadResponse) => new Promise<void>((resolve) => void process.send!(r, undefined, undefined, () => resolve()));
 let reading: Promise<void> = Promise.resolve();
 process.on('message', (m: ReadRequest) => {
-  reading = reading.then(() =>
-    readDocument(readers, m.format, Buffer.from(m.content.buffer, m.content.byteOffset, m.content.length), m.filename).then(
-      (ok) => void process.send!({ id: m.id, ok } satisfies ReadResponse),
-      (err: unknown) => {
-        const e = err as Error;
-        const error =
-          err instanceof UnreadableError
-            ? { unreadable: true, code: err.code, message: err.message, ...(err.detail ? { detail: err.detail } : {}) }
-            : { unreadable: false, code: 'reader-failed', message: '文件读取失败', detail: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}` };
-        process.send!({ id: m.id, error } satisfies ReadResponse);
-      },
-    ),
-  ).catch(() => {}); // a send to a service already gone; 'disconnect' ends this process
+  reading = reading
+    .then(() =>
+      readDocument(readers, m.format, Buffer.from(m.content.buffer, m.content.byteOffset, m.content.length), m.filename).then(
+        (ok) => answer({ id: m.id, ok }),
+        (err: unknown) => {
+          const e = err as Error;
+          const error =
+            err instanceof UnreadableError
+              ? { unreadable: true, code: err.code, message: err.message, ...(err.detail ? { detail: err.detail } : {}) }
+              : { unreadable: false, code: 'reader-failed', message: '文件读取失败', detail: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}` };
+          return answer({ id: m.id, error });
+        },
+      ),
+    )
+    // An answer that cannot even be sent: end, so the service names this file at once rather than
+    // waiting out its time limit.
+    .catch(() => process.exit(1));
 });
 // The service went away: nothing is left to read for.
 process.on('disconnect', () => process.exit(0));

@@ -13,7 +13,12 @@ const RECENT_PARTS = 256;
 function partsIn(date: Date, zone: string): Readonly<Record<string, string>> {
   const key = `${zone}\0${date.getTime()}`;
   const known = recentParts.get(key);
-  if (known) return known;
+  if (known) {
+    // Kept as the most recent: the campaign's deadline outlives the stream of receipt times.
+    recentParts.delete(key);
+    recentParts.set(key, known);
+    return known;
+  }
   let f = formatters.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
