@@ -109,18 +109,15 @@ interface IntakeRun {
  */
 async function runIntake(dovecot: Dovecot, rulesDir: string, rules: ReturnType<typeof loadRules>, liveSamples: number): Promise<IntakeRun> {
   const data = tempDir('intake-bench-');
+  const outbox = join(data, 'outbox');
+  const env = { ...process.env, ...dovecot.env('INBOX'), LOG_LEVEL: 'warn', INTAKE_DATA: data };
+  const t0 = performance.now();
+  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the intake process, for `node --cpu-prof` tooling.
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, join(REPO, 'dist', 'cli.js'), 'run', '--rules', rulesDir], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let db: SQLite.Database | null = null;
-  let child: ReturnType<typeof spawn> | null = null;
-  let exited: Promise<void> = Promise.resolve();
   try {
-    const outbox = join(data, 'outbox');
-    const env = { ...process.env, ...dovecot.env('INBOX'), LOG_LEVEL: 'warn', INTAKE_DATA: data };
-    const t0 = performance.now();
-    // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the intake process, for `node --cpu-prof` tooling.
-    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    const running = spawn(process.execPath, [...prof, join(REPO, 'dist', 'cli.js'), 'run', '--rules', rulesDir], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    child = running;
-    exited = new Promise<void>((r) => running.once('exit', () => r()));
     const done = () => {
       if (!db) {
         if (!existsSync(join(data, 'intake.db'))) return false;
@@ -147,9 +144,9 @@ async function runIntake(dovecot: Dovecot, rulesDir: string, rules: ReturnType<t
     }
     const backlogMs = performance.now() - t0;
     // intake's CPU includes its reading processes' (the baseline reads in its own process).
-    const readers = childrenOf(running.pid!);
+    const readers = childrenOf(child.pid!);
     const readersCpuMs = readers.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
-    const cpuMs = cpuMsOf(running.pid!) + readersCpuMs;
+    const cpuMs = cpuMsOf(child.pid!) + readersCpuMs;
     const outcomes = db!.prepare('select status, reply_kind, count(*) n from messages group by status, reply_kind').all();
 
     const latencies: number[] = [];
@@ -167,12 +164,12 @@ async function runIntake(dovecot: Dovecot, rulesDir: string, rules: ReturnType<t
         await sleep(1000);
       }
     }
-    const rssMb = peakRssMb(running.pid!);
-    const readerRssMb = childrenOf(running.pid!).map(peakRssMb);
+    const rssMb = peakRssMb(child.pid!);
+    const readerRssMb = childrenOf(child.pid!).map(peakRssMb);
     return { backlogMs, cpuMs, readersCpuMs, outcomes, latencies, rssMb, readerRssMb };
   } finally {
     // Also when the run failed: the folder is not removed under a running intake.
-    (child as ReturnType<typeof spawn> | null)?.kill('SIGTERM');
+    child.kill('SIGTERM');
     await exited;
     (db as SQLite.Database | null)?.close();
     rmSync(data, { recursive: true, force: true });

@@ -1,14 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, openSync, fstatSync, closeSync, readSync } from 'node:fs';
-import { writeFile } from 'node:fs';
-import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
+import { writeWholeFile } from '../util/fs-callbacks.js';
 import { syncToDisk } from '../util/sync-to-disk.js';
-
-// fs.writeFile with a callback: cheaper for the event loop than fs/promises' FileHandle.
-const writeFileAsync = promisify(writeFile);
 
 export interface StoredBlob {
   sha256: string;
@@ -57,7 +53,7 @@ export class RawStore {
     const path = this.pathOf(sha256);
     if (!existsSync(path)) {
       const tmp = this.tmpName();
-      await writeFileAsync(tmp, bytes);
+      await writeWholeFile(tmp, bytes);
       await this.commit(tmp, path);
     }
     return { sha256, size: bytes.length, path };

@@ -13,6 +13,8 @@ class ScriptedChild extends EventEmitter {
   killed = false;
   readonly received: string[] = [];
   readonly channel = { ref() {}, unref() {} };
+  /** The request id each file was sent under, to answer it. */
+  readonly lastIds = new Map<string, number>();
   constructor(silent = false) {
     super();
     if (!silent) setImmediate(() => this.emit('message', { id: 0, ready: true }));
@@ -23,7 +25,6 @@ class ScriptedChild extends EventEmitter {
     cb(null);
     return true;
   }
-  readonly lastIds = new Map<string, number>();
   answer(filename: string): void {
     this.emit('message', { id: this.lastIds.get(filename), ok: { text: `read ${filename}`, tables: [] } });
   }

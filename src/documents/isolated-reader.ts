@@ -85,7 +85,7 @@ export class IsolatedReader implements DocumentReader {
 
   /**
    * Starts the reading process now, so that its libraries are loaded while the service connects
-   * (a second or more on a busy machine) rather than when the first message is read. A failed
+   * (about half a second here, more on a busy machine) rather than when the first message is read. A failed
    * start is reported by the first read, which tries again.
    */
   warm(): void {
@@ -190,8 +190,8 @@ export class IsolatedReader implements DocumentReader {
           this.arm(child);
         }
         const request: ReadRequest = { id: job.id, format: job.format, filename: job.filename, content: new Uint8Array(job.content.buffer, job.content.byteOffset, job.content.length) };
-        // A channel closed under us is the child's exit, handled there; the callback keeps the
-        // failure from becoming an 'error' event nobody listens to.
+        // A channel closed under us: the process had gone before it had this file, so its exit
+        // (handled in exited()) does not blame it.
         child.send(request, (err) => {
           if (err) job.unsent = true;
         });
@@ -203,7 +203,7 @@ export class IsolatedReader implements DocumentReader {
 
   /** The time limit of the file the child is now reading. */
   private arm(child: ChildProcess): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.disarm();
     this.timer = setTimeout(() => {
       this.timer = null;
       const job = this.sent.shift();
@@ -220,8 +220,7 @@ export class IsolatedReader implements DocumentReader {
     this.sent.shift();
     if (this.sent.length > 0) this.arm(child);
     else {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
+      this.disarm();
       this.idle(child);
     }
     if ('ok' in m) job.resolve(m.ok);
@@ -242,11 +241,15 @@ export class IsolatedReader implements DocumentReader {
 
   /** Forgets the current child; the files sent to it but not read go first to the next one. */
   private retire(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.disarm();
     this.child = null;
     this.ready = null;
     this.waiting.unshift(...this.sent.splice(0));
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   private busy(child: ChildProcess): void {

@@ -1,11 +1,7 @@
-import { existsSync, mkdirSync, rename, writeFile } from 'node:fs';
-import { promisify } from 'node:util';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { renameFile, writeWholeFile } from '../util/fs-callbacks.js';
 import { composeMime, type Delivery, type HandOver, type OutgoingMail, type Transport } from './transport.js';
-
-// The callback API: cheaper for the event loop than fs/promises' FileHandle.
-const writeFileAsync = promisify(writeFile);
-const renameAsync = promisify(rename);
 
 export function outboxFileName(messageId: string): string {
   return messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._@-]/g, '_') + '.eml';
@@ -27,9 +23,9 @@ export class FileTransport implements Transport {
     const tmp = join(this.dir, '.tmp', name);
     // Asynchronous: creating a file can wait for the file system's journal behind an fsync
     // (ext4), and the service goes on deciding mail meanwhile.
-    await writeFileAsync(tmp, bytes);
+    await writeWholeFile(tmp, bytes);
     await handOver();
-    await renameAsync(tmp, join(this.dir, name));
+    await renameFile(tmp, join(this.dir, name));
     return { response: `written to ${join(this.dir, name)}` };
   }
 

@@ -56,9 +56,10 @@ export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, 
 
       // Documents, items and replies of a message are written only here, with its status set to
       // decided, and no status leaves decided: a message claimed from archived or error (a first
-      // decision, or a retry after an error whose transaction rolled back) has none to replace.
-      const decidedBefore = opts.redecide === true;
-      if (decidedBefore) {
+      // decision, or a retry after an error whose transaction rolled back) has none to replace;
+      // only a re-decision may find some.
+      const mayHaveEarlier = opts.redecide === true;
+      if (mayHaveEarlier) {
         await trx.deleteFrom('submission_items').where('message_row', '=', row.id).execute();
         await trx.deleteFrom('documents').where('message_row', '=', row.id).execute();
       }
@@ -105,7 +106,7 @@ export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, 
 
       const reply = { ...ev.reply };
       let outboxId: number | null = null;
-      const earlier = decidedBefore ? await trx.selectFrom('outbox').select(['id', 'kind', 'status']).where('message_row', '=', row.id).execute() : [];
+      const earlier = mayHaveEarlier ? await trx.selectFrom('outbox').select(['id', 'kind', 'status']).where('message_row', '=', row.id).execute() : [];
       const answered = earlier.find((o) => (o.status === 'sent' || o.status === 'sending') && o.kind !== 'review' && o.kind !== reply.kind);
       if (reply.kind === 'none' || answered) {
         if (answered) reply.reason += `; not answered again: a "${answered.kind}" reply was already sent`;

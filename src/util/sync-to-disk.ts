@@ -1,11 +1,4 @@
-import { close, fsync, open } from 'node:fs';
-import { promisify } from 'node:util';
-
-// The callback API rather than fs/promises: a FileHandle costs the event loop about twice as
-// much per open/sync/close, and intake syncs a few times per message.
-const openFd = promisify(open);
-const fsyncFd = promisify(fsync);
-const closeFd = promisify(close);
+import { closeFile, fsyncFile, openFile } from './fs-callbacks.js';
 
 /**
  * fsync(2) of a file or a directory, on libuv's thread pool so that the event loop goes on
@@ -15,14 +8,14 @@ const closeFd = promisify(close);
 export async function syncToDisk(path: string, opts: { missingOk?: boolean } = {}): Promise<void> {
   let fd: number;
   try {
-    fd = await openFd(path, 'r');
+    fd = await openFile(path, 'r');
   } catch (err) {
     if (opts.missingOk && (err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
   try {
-    await fsyncFd(fd);
+    await fsyncFile(fd);
   } finally {
-    await closeFd(fd);
+    await closeFile(fd);
   }
 }
