@@ -1,8 +1,11 @@
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { copyRules, FIXTURE_MAIL, fixtureMail, tempDir } from './testing/app.js';
+import { loadRules } from './rules/index.js';
+import { copyRules, FIXTURE_MAIL, fixtureMail, RULES_DIR, tempDir } from './testing/app.js';
 import { runCli, startCli } from './testing/cli.js';
+import { submissionMail } from './testing/submissions.js';
 
 // Async: a synchronous spawn blocks this worker, and on a loaded machine vitest's runner gives up on it.
 
@@ -85,6 +88,62 @@ describe('intake CLI', { timeout: SLOW }, () => {
     }
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(0);
+  }, SLOW);
+
+  it('run: Ctrl-C during a backlog stops after the message in flight, blames no file, and the next start takes the rest', async () => {
+    const data = tempDir();
+    const inbox = join(data, 'inbox');
+    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(inbox, sub), { recursive: true });
+    const units = loadRules(RULES_DIR).units;
+    const total = 40;
+    for (let i = 0; i < total; i++) writeFileSync(join(inbox, 'new', `1626900000.M${i}P1.test`), await submissionMail(units[i % units.length]!, i, new Date(Date.UTC(2021, 6, 20, 2, i))));
+    // Its own process group: Ctrl-C in a terminal signals the whole group, the reading process too.
+    const child = startCli(['run', '--data', data], { INBOX_DIR: inbox }, { ownGroup: true });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const decided = () => {
+      try {
+        const db = new SQLite(join(data, 'intake.db'), { readonly: true, fileMustExist: true });
+        try {
+          return (db.prepare("select count(*) n from messages where status = 'decided'").get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      } catch {
+        return 0; // not created or not migrated yet
+      }
+    };
+    try {
+      for (let i = 0; i < 1200 && decided() === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(decided()).toBeGreaterThan(0);
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    }
+    expect(stderr).not.toMatch(/cycle failed|"level":50/);
+    const db = new SQLite(join(data, 'intake.db'), { readonly: true });
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    try {
+      // Stopped well before the backlog was done, with nothing recorded against a file or a message.
+      expect(count("select count(*) n from messages where status = 'decided'")).toBeLessThan(total);
+      expect(count('select count(*) n from documents where readable = 0')).toBe(0);
+      expect(count("select count(*) n from messages where status = 'error'")).toBe(0);
+    } finally {
+      db.close();
+    }
+    const next = await runCli(['ingest', inbox, '--data', data], { INBOX_DIR: inbox });
+    expect(next.stdout).toMatch(new RegExp(`^${total} message\\(s\\): \\d+ decided, \\d+ already known, 0 error\\(s\\)$`, 'm'));
+    const after = new SQLite(join(data, 'intake.db'), { readonly: true });
+    try {
+      expect(after.prepare("select status, count(*) n from messages group by status").all()).toEqual([{ status: 'decided', n: total }]);
+      expect(after.prepare('select count(*) n, count(distinct message_row) d from outbox').get()).toEqual({ n: total, d: total });
+      expect((after.prepare('select count(*) n from documents where readable = 0').get() as { n: number }).n).toBe(0);
+    } finally {
+      after.close();
+    }
+    expect(outboxFiles(data)).toHaveLength(total);
   }, SLOW);
 });
 

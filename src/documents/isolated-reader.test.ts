@@ -1,7 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, ForkOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { UnreadableError } from '../containers/budget.js';
 import { IsolatedReader } from './isolated-reader.js';
+import { ReaderUnavailable } from './reader.js';
 import type { ReadRequest } from './read-worker.js';
 
 /**
@@ -55,17 +57,19 @@ class ScriptedChild extends EventEmitter {
 
 function scripted(timeoutMs = 60_000, opts: { silent?: (n: number) => boolean; startTimeoutMs?: number } = {}) {
   const children: ScriptedChild[] = [];
+  const options: ForkOptions[] = [];
   const reader = new IsolatedReader({
     soffice: 'off',
     timeoutMs,
     startTimeoutMs: opts.startTimeoutMs ?? 60_000,
-    spawn: () => {
+    spawn: (_, o) => {
+      options.push(o);
       const c = new ScriptedChild(opts.silent?.(children.length) ?? false);
       children.push(c);
       return c as unknown as ChildProcess;
     },
   });
-  return { reader, children };
+  return { reader, children, options };
 }
 
 const until = async (cond: () => boolean) => {
@@ -123,6 +127,32 @@ describe('the reading process is kept busy', () => {
     reader.close();
   });
 
+  it('does not blame the file being read when the process is stopped from outside (SIGTERM, SIGINT, SIGHUP)', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+      const { reader, children } = scripted();
+      const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
+      const b = reader.read(file('b'), 'b.docx', 'docx');
+      await until(() => children[0]?.received.length === 2);
+      children[0]!.die(signal);
+      await expect(a).rejects.toBeInstanceOf(ReaderUnavailable);
+      await expect(a).rejects.not.toBeInstanceOf(UnreadableError);
+      await expect(a).rejects.toThrow(signal);
+      // The file behind it is read by a new process.
+      await until(() => children[1]?.received.length === 1);
+      children[1]!.answer('b.docx');
+      await expect(b).resolves.toMatchObject({ text: 'read b.docx' });
+      reader.close();
+    }
+  });
+
+  it('runs the process in its own process group, out of reach of a Ctrl-C meant for the service', () => {
+    const { reader, options } = scripted();
+    reader.warm();
+    expect(options).toHaveLength(1);
+    expect(options[0]).toMatchObject({ detached: true, serialization: 'advanced' });
+    reader.close();
+  });
+
   it('replaces a process stuck on one file; the file behind it is read by the next process', async () => {
     const { reader, children } = scripted(100);
     const stuck = reader.read(file('loop'), 'loop.pdf', 'pdf');
@@ -157,6 +187,7 @@ describe('the reading process is kept busy', () => {
     await until(() => children.length === 1);
     children[0]!.failToStart();
     await expect(a).rejects.toThrow('exited at start');
+    await expect(a).rejects.toBeInstanceOf(ReaderUnavailable);
     await until(() => children[1]?.received.length === 1);
     children[1]!.answer('b.docx');
     await expect(b).resolves.toMatchObject({ text: 'read b.docx' });
@@ -168,6 +199,7 @@ describe('the reading process is kept busy', () => {
     const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
     const b = reader.read(file('b'), 'b.docx', 'docx');
     await expect(a).rejects.toThrow('did not start');
+    await expect(a).rejects.toBeInstanceOf(ReaderUnavailable);
     expect(children[0]!.killed).toBe(true);
     await until(() => children[1]?.received.length === 1);
     children[1]!.answer('b.docx');
@@ -196,6 +228,7 @@ describe('the reading process is kept busy', () => {
     await until(() => children[0]?.received.length === 2);
     reader.close();
     for (const p of [a, b, c]) await expect(p).rejects.toThrow('document reader closed');
+    await expect(a).rejects.toBeInstanceOf(ReaderUnavailable);
   });
 
   it('starts the process before the first file when warmed', async () => {

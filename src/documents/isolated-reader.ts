@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { UnreadableError } from '../containers/budget.js';
 import type { FileFormat } from '../mail/file-format.js';
 import { findSoffice } from './libreoffice.js';
-import type { DocumentContent, DocumentReader } from './reader.js';
+import { ReaderUnavailable, type DocumentContent, type DocumentReader } from './reader.js';
 import { TOO_COMPLEX } from './read-document.js';
 import type { ReadRequest, ReadResponse } from './read-worker.js';
 import { ReaderPool } from './reader-pool.js';
@@ -30,6 +30,14 @@ const FORMATS: readonly FileFormat[] = ['xlsx', 'docx', 'ole', 'pdf', 'text', 'r
  * deciding another message) to hand it work. Two keeps at most one file waiting in the child.
  */
 const IN_FLIGHT = 2;
+
+/**
+ * Signals that stop a process from outside: a service being shut down (systemd sends SIGTERM to
+ * every process of the unit), an operator's kill, a closed terminal. A reader ended by one of them
+ * says nothing about the file it was reading. SIGKILL is not among them: it is also how the kernel
+ * ends a process that ran the machine out of memory, which a file can cause.
+ */
+const OUTSIDE_STOPS: readonly string[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 interface Job {
   id: number;
@@ -102,7 +110,7 @@ export class IsolatedReader implements DocumentReader {
     const child = this.child;
     this.retire();
     child?.kill('SIGKILL');
-    const closed = new Error('document reader closed');
+    const closed = new ReaderUnavailable('document reader closed');
     for (const job of [...this.sent.splice(0), ...this.waiting.splice(0)]) job.reject(closed);
   }
 
@@ -118,6 +126,10 @@ export class IsolatedReader implements DocumentReader {
       serialization: 'advanced',
       // No stdio: the child's libraries chatter, and an orphaned child must not hold the service's pipes.
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+      // Its own process group: Ctrl-C in a terminal (SIGINT to the whole foreground group) asks the
+      // service to stop after the message in flight, whose files this process is still reading.
+      // It still ends with the service: it exits when the channel closes (read-worker.ts).
+      detached: true,
       env: {
         ...process.env,
         INTAKE_READER_SOFFICE: found.path ?? '',
@@ -131,7 +143,7 @@ export class IsolatedReader implements DocumentReader {
     const ready = new Promise<ChildProcess>((resolve, reject) => {
       // A process that never says it is ready (a stuck loader) must not hold every read forever.
       const startTimer = setTimeout(() => {
-        reject(new Error(`document reader process did not start within ${Math.round(startMs / 1000)} s`));
+        reject(new ReaderUnavailable(`document reader process did not start within ${Math.round(startMs / 1000)} s`));
         if (this.child === child) this.retire();
         child.kill('SIGKILL');
       }, startMs);
@@ -145,14 +157,14 @@ export class IsolatedReader implements DocumentReader {
         }
       };
       child.on('message', onMessage);
-      child.once('exit', (code) => {
+      child.once('exit', (code, signal) => {
         clearTimeout(startTimer);
-        reject(new Error(`document reader process exited at start (code ${code})`));
+        reject(new ReaderUnavailable(`document reader process exited at start (${signal ?? `code ${code}`})`));
       });
       // Spawning can fail without an exit (EAGAIN, EMFILE): without a listener that is an uncaught error.
       child.on('error', (err) => {
         clearTimeout(startTimer);
-        reject(err);
+        reject(new ReaderUnavailable(`document reader process could not be started: ${err.message}`));
         if (this.child === child) this.exited(child, null, null, err.message);
       });
     });
@@ -229,13 +241,17 @@ export class IsolatedReader implements DocumentReader {
     void this.pump();
   }
 
-  /** The child ended by itself (out of memory, a crash): the file it was reading is the cause. */
+  /**
+   * The child ended without being told to (out of memory, a crash): the file it was reading is the
+   * cause, unless something outside stopped it.
+   */
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, error?: string): void {
     if (child !== this.child) return;
     // A file whose send failed never reached the process: it goes to the next one with the rest.
     const job = this.sent[0]?.unsent ? undefined : this.sent.shift();
     this.retire();
-    job?.reject(new UnreadableError('too-complex', TOO_COMPLEX, `reader process ended (${error ?? signal ?? `exit ${code}`})`));
+    const how = `reader process ended (${error ?? signal ?? `exit ${code}`})`;
+    job?.reject(signal && OUTSIDE_STOPS.includes(signal) ? new ReaderUnavailable(how) : new UnreadableError('too-complex', TOO_COMPLEX, how));
     void this.pump();
   }
 

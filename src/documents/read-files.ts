@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { UnreadableError } from '../containers/budget.js';
 import type { FoundFile } from '../containers/expand.js';
-import type { DocumentContent, DocumentReader } from './reader.js';
+import { ReaderUnavailable, type DocumentContent, type DocumentReader } from './reader.js';
 import { readDocument } from './read-document.js';
 
 export interface ReadFile {
@@ -25,7 +25,8 @@ const READ_AHEAD = 4;
 
 /**
  * Reads every file found in a message, several at a time. One bad file never stops the others,
- * and the result is in the order the files were found.
+ * and the result is in the order the files were found. Rejects only when the readers themselves
+ * are unavailable (ReaderUnavailable).
  */
 export async function readFiles(files: FoundFile[], readers: readonly DocumentReader[]): Promise<ReadFile[]> {
   const out: ReadFile[] = new Array(files.length);
@@ -47,6 +48,8 @@ async function readOne(f: FoundFile, seq: number, readers: readonly DocumentRead
     try {
       content = await readDocument(readers, f.format, f.content, f.filename);
     } catch (err) {
+      // Not this file's fault: the message fails and is read again, nothing is said to the sender.
+      if (err instanceof ReaderUnavailable) throw err;
       error = err instanceof UnreadableError ? errorOf(err) : { code: 'reader-failed', message: '文件读取失败', detail: (err as Error).message };
     }
   }

@@ -36,6 +36,15 @@ export class LibraryCannotRead extends UnreadableError {
   override name = 'LibraryCannotRead';
 }
 
+/**
+ * The reading process could not read at all: it could not start, it was stopped from outside (a
+ * service being shut down, an operator's kill), or it was closed. The file is not to blame and is
+ * not recorded as unreadable; the message is left in error and read again by the next attempt.
+ */
+export class ReaderUnavailable extends Error {
+  override name = 'ReaderUnavailable';
+}
+
 /** Rows kept per sheet or table: a registration form is small; a 100,000-row export is not one. */
 export const MAX_TABLE_ROWS = 2000;
 export const MAX_TABLE_COLUMNS = 100;

@@ -7,9 +7,9 @@ import { ingestFrom } from '../service/ingest.js';
 import { FIXTURE_MAIL, fixtureMail, testApp, type TestApp } from '../testing/app.js';
 import { RawStore } from '../archive/raw-store.js';
 import { isolatedReaders } from '../documents/isolated-reader.js';
-import type { DocumentReader } from '../documents/reader.js';
+import { ReaderUnavailable, type DocumentReader } from '../documents/reader.js';
 import { silentLogger } from '../log.js';
-import { Pipeline, STAGES, type Outcome, type Stage } from './pipeline.js';
+import { Pipeline, PipelineStopped, STAGES, type Outcome, type Stage } from './pipeline.js';
 
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -266,5 +266,64 @@ describe('a batch of messages', () => {
       [3, 'ack'],
       [4, 'ack'],
     ]);
+  });
+
+  it('stops after the message in flight when the service stops; the next run takes the rest, each answered once', async () => {
+    app = await testApp();
+    const pipeline = new Pipeline({ db: app.db, raw: app.raw, rules: app.rules, log: silentLogger, readers: isolatedReaders('off', 1) });
+    const msgs = await Promise.all(batch.map((f) => readMessageFile(fixtureMail(f))));
+    const seen: number[] = [];
+    await expect(
+      pipeline.processAll(msgs, (i) => {
+        seen.push(i);
+        // Ctrl-C while the first message is being decided.
+        if (i === 0) pipeline.stop();
+      }),
+    ).rejects.toBeInstanceOf(PipelineStopped);
+    expect(seen).toEqual([0]);
+    const rows = (await app.db.selectFrom('messages').select(['id', 'status']).orderBy('id').execute()).map((r) => `${r.id}:${r.status}`);
+    expect(rows[0]).toBe('1:decided');
+    // What was read ahead is archived, not decided, and not answered.
+    expect(rows.slice(1).every((r) => r.endsWith(':archived'))).toBe(true);
+    expect(await app.db.selectFrom('outbox').select('message_row').execute()).toEqual([{ message_row: 1 }]);
+    // A stopped pipeline does not recover either; a new one (the next start) does.
+    await expect(pipeline.recover()).rejects.toBeInstanceOf(PipelineStopped);
+    const next = new Pipeline({ db: app.db, raw: app.raw, rules: app.rules, log: silentLogger, readers: isolatedReaders('off', 1) });
+    await next.recover();
+    await next.processAll(msgs, () => {});
+    const replies = await app.db.selectFrom('outbox').select(['message_row', 'kind']).orderBy('message_row').execute();
+    expect(replies.map((r) => [r.message_row, r.kind])).toEqual([
+      [1, 'missing'],
+      [2, 'ack'],
+      [3, 'ack'],
+      [4, 'ack'],
+    ]);
+  });
+});
+
+describe('readers that cannot read at all', () => {
+  it('leave the message in error, its files not blamed and nothing sent; the next attempt decides it', async () => {
+    app = await testApp();
+    const [real] = isolatedReaders('off', 1);
+    let available = false;
+    const flaky: DocumentReader = {
+      name: real!.name,
+      formats: real!.formats,
+      read(content, filename, format) {
+        // As when the reading process was stopped from outside (a service manager's SIGTERM).
+        if (!available) return Promise.reject(new ReaderUnavailable('reader process ended (SIGTERM)'));
+        return real!.read(content, filename, format);
+      },
+    };
+    const pipeline = new Pipeline({ db: app.db, raw: app.raw, rules: app.rules, log: silentLogger, readers: [flaky] });
+    const outcome = await pipeline.process(await readMessageFile(fixtureMail('01-xunyang-complete.eml')));
+    expect(outcome).toMatchObject({ status: 'error', error: expect.stringContaining('ReaderUnavailable') });
+    expect(await app.db.selectFrom('documents').select('id').execute()).toEqual([]);
+    expect(await app.db.selectFrom('outbox').select('id').execute()).toEqual([]);
+    available = true;
+    const [again] = await pipeline.recover();
+    expect(again).toMatchObject({ status: 'decided', decision: { kind: 'ack' } });
+    const docs = await app.db.selectFrom('documents').select(['filename', 'readable']).orderBy('seq').execute();
+    expect(docs.map((d) => d.readable)).toEqual([1, 1]);
   });
 });

@@ -46,12 +46,24 @@ export interface PipelineDeps {
   maxAttempts?: number;
 }
 
+/**
+ * What processAll and recover throw when the service is stopping: the message being decided was
+ * finished and the rest were left for the next start (archived ones are decided by recover()).
+ */
+export class PipelineStopped extends Error {
+  override name = 'PipelineStopped';
+  constructor() {
+    super('stopping: the messages after the one in flight wait for the next start');
+  }
+}
+
 export type Outcome = { row: number; status: 'decided'; decision: Decision } | { row: number; status: 'seen' } | { row: number; status: 'error'; error: string };
 
 export class Pipeline {
   private readonly readers: readonly DocumentReader[];
   private readonly matcher: UnitMatcher;
   private readonly maxAttempts: number;
+  private stopping = false;
 
   constructor(private readonly deps: PipelineDeps) {
     this.readers = deps.readers ?? isolatedReaders();
@@ -62,6 +74,14 @@ export class Pipeline {
   /** Starts the document readers ahead of the first message (`intake run`). */
   warmReaders(): void {
     for (const r of this.readers) r.warm?.();
+  }
+
+  /**
+   * A service shutting down: the message being decided is finished, no other is started. Final
+   * (the service ends after it).
+   */
+  stop(): void {
+    this.stopping = true;
   }
 
   /** Archives a message from a source, then decides it. */
@@ -79,7 +99,7 @@ export class Pipeline {
    * on the message and on learned addresses, which only a person changes). `each` hears every
    * outcome, in order, before the next decision. A message that cannot even be archived stops
    * the batch there: the ones before it are decided, nothing after it is archived, and the error
-   * is thrown.
+   * is thrown. After stop(), PipelineStopped is thrown before the next decision.
    */
   async processAll(msgs: readonly SourceMessage[], each: (index: number, outcome: Outcome) => void | Promise<void>): Promise<void> {
     const ahead: Array<{ step: Promise<Prepared>; bytes: number }> = [];
@@ -106,6 +126,7 @@ export class Pipeline {
     };
     try {
       for (let i = 0; i < msgs.length; i++) {
+        if (this.stopping) throw new PipelineStopped();
         start();
         const next = ahead.shift()!;
         const step = await next.step;
@@ -151,7 +172,10 @@ export class Pipeline {
       .orderBy('id')
       .execute();
     const out: Outcome[] = [];
-    for (const row of rows) out.push(await this.decide(row));
+    for (const row of rows) {
+      if (this.stopping) throw new PipelineStopped();
+      out.push(await this.decide(row));
+    }
     return out;
   }
 

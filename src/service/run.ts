@@ -9,6 +9,7 @@ import { campaignStatus } from '../report/status.js';
 import { renderStatusTable } from '../report/status-table.js';
 import { FileSource } from '../sources/files.js';
 import type { ImapWatcher } from '../sources/imap-watcher.js';
+import { PipelineStopped } from '../pipeline/pipeline.js';
 import type { App } from './app.js';
 import { ingestFrom } from './ingest.js';
 
@@ -24,6 +25,10 @@ export function seedInbox(inboxDir: string, log: App['log']): void {
 export interface RunHandle {
   /** Resolves when the service has stopped. */
   done: Promise<void>;
+  /**
+   * Stops after the message being decided and the reply being sent; what is left waits for the
+   * next start. Scheduled work already running (a digest) is finished first.
+   */
   stop(): void;
 }
 
@@ -89,7 +94,7 @@ function maildirWatch(app: App, serial: Serial, tookMail: () => Promise<void>): 
         await app.flushOutbox();
         return n;
       } catch (err) {
-        log.error({ err: (err as Error).message }, 'cycle failed; will retry');
+        if (!(err instanceof PipelineStopped)) log.error({ err: (err as Error).message }, 'cycle failed; will retry');
         return 0;
       }
     });
@@ -116,10 +121,13 @@ function maildirWatch(app: App, serial: Serial, tookMail: () => Promise<void>): 
   let stopWatch = () => {};
   let timer: NodeJS.Timeout | undefined;
   let debounce: NodeJS.Timeout | undefined;
+  let stopped = false;
   return {
     label: settings.inboxDir,
     async start() {
       await cycle();
+      // Stopped during the first cycle (a backlog at start): nothing is left to watch with.
+      if (stopped) return;
       stopWatch = source.watch(() => {
         clearTimeout(debounce);
         debounce = setTimeout(() => void tick(), 300);
@@ -127,6 +135,7 @@ function maildirWatch(app: App, serial: Serial, tookMail: () => Promise<void>): 
       timer = setInterval(() => void tick(), settings.pollMs);
     },
     async stop() {
+      stopped = true;
       clearInterval(timer);
       clearTimeout(debounce);
       stopWatch();
@@ -140,13 +149,14 @@ function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Wat
   const { settings, log } = app;
   const imap = settings.imap!;
   let watcher: ImapWatcher | null = null;
+  let stopped = false;
   const delivery = backgroundDelivery(app);
   return {
     label: describeImap(imap),
     async start() {
       // Loaded only here: every other command starts faster without the IMAP client.
       const { ImapWatcher } = await import('../sources/imap-watcher.js');
-      watcher = new ImapWatcher({
+      const w = new ImapWatcher({
         settings: imap,
         db: app.db,
         raw: app.raw,
@@ -167,12 +177,16 @@ function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Wat
       await serial(async () => {
         await app.pipeline.recover();
         await app.flushOutbox();
+      }).catch((err: unknown) => {
+        if (!(err instanceof PipelineStopped)) throw err;
       });
-      await watcher.start();
+      // Stopped while loading or recovering: never connect.
+      if (stopped) return;
+      watcher = w;
+      await w.start();
     },
     async stop() {
-      // The reply in flight is finished; the rest wait for the next start.
-      app.sender.stop();
+      stopped = true;
       try {
         await watcher?.stop();
       } finally {
@@ -186,22 +200,44 @@ function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Wat
  * The service: settle what a previous run left (undecided messages, replies in flight), take in
  * everything new, print the status, then keep watching. One cycle at a time, never two at once.
  */
-export async function runService(app: App, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<RunHandle> {
+export async function runService(app: App, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), signal?: AbortSignal): Promise<RunHandle> {
   const { settings } = app;
   const serial = serialQueue();
   const printStatus = async () => out(renderStatusTable(await campaignStatus(app.db, app.rules), app.rules));
   const watch = settings.imap ? imapWatch(app, serial, printStatus) : maildirWatch(app, serial, printStatus);
+  let digest: DigestSchedule | null = null;
+  let reminders: ReturnType<typeof startReminderSchedule> | null = null;
+
+  // A stop can come at any time, also while the first pass takes in a deadline-day backlog.
+  let stopping: Promise<void> | null = null;
+  const isStopping = () => stopping !== null;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const stop = () =>
+    void (stopping ??= (async () => {
+      app.pipeline.stop();
+      app.sender.stop();
+      digest?.stop();
+      reminders?.stop();
+      await watch.stop().catch((err) => app.log.error({ err: (err as Error).message }, 'stopping the mailbox watch failed'));
+      // A digest or reminder run already queued finishes before the database is closed.
+      await serial(async () => {});
+    })().finally(resolveDone));
+  signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop();
 
   // The reading process loads its libraries while the mailbox is being connected and fetched.
   app.pipeline.warmReaders();
   await watch.start();
+  if (isStopping()) return { done, stop };
   await printStatus();
   // Scheduled mail (the staff digest, reminders to units) goes through the same queue as the
   // mailbox, so it never interleaves with a message being decided.
-  const digest = new DigestSchedule(app, { deliver: () => serial(() => app.flushOutbox()) });
+  digest = new DigestSchedule(app, { deliver: () => serial(() => app.flushOutbox()) });
   await digest.catchUp();
+  if (isStopping()) return { done, stop };
   digest.start();
-  const reminders = startReminderSchedule(
+  reminders = startReminderSchedule(
     app.rules,
     (now) =>
       serial(async () => {
@@ -212,16 +248,5 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
     app.log,
   );
   out(`\nWatching ${watch.label} (replies: ${settings.repliesEnabled ? (settings.smtp ? settings.smtp.display : settings.outboxDir) : (settings.repliesOffReason ?? 'off')}). Ctrl-C to stop.`);
-
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
-  const stop = () => {
-    digest.stop();
-    reminders.stop();
-    void watch
-      .stop()
-      .catch((err) => app.log.error({ err: (err as Error).message }, 'stopping the mailbox watch failed'))
-      .finally(resolveDone);
-  };
   return { done, stop };
 }

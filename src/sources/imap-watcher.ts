@@ -2,6 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import { schedule, type ScheduledTask } from 'node-cron';
 import { describeImap, type ImapSettings } from '../config/imap.js';
 import type { Logger } from '../log.js';
+import { PipelineStopped } from '../pipeline/pipeline.js';
 import { Backoff } from './backoff.js';
 import { HealthRecorder } from './health.js';
 import { createImapClient, identifyAfterLogin } from './imap-client.js';
@@ -159,6 +160,11 @@ export class ImapWatcher {
     try {
       result = await syncMailbox(client, { settings: this.o.settings, account: this.account, db: this.o.db, raw: this.o.raw, log: this.log, opens: this.o.opens, maxMessageBytes: this.o.maxMessageBytes, takeAll: this.o.takeAll, health: this.health, afterBatch: this.o.afterBatch, reselect: reason === 'poll' });
     } catch (err) {
+      // The service is stopping: the messages not taken in are fetched again at the next start.
+      if (err instanceof PipelineStopped) {
+        this.log.info({ reason }, 'mailbox sync stopped: the service is stopping');
+        return;
+      }
       this.log.error({ reason, err: errorText(err) }, 'mailbox sync failed; reconnecting to try again');
       await this.health.failed('disconnected', `sync: ${errorText(err)}`).catch(() => {});
       this.warnIfUnreachable();

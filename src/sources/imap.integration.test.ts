@@ -8,6 +8,9 @@ import { runCli, startCli } from '../testing/cli.js';
 import { Dovecot, startDovecot } from '../testing/dovecot.js';
 import { memoryLogger, startIntake, waitFor, type RunningIntake, type StartIntakeOptions } from '../testing/imap-service.js';
 import { buildMail } from '../testing/mail.js';
+import { submissionMail } from '../testing/submissions.js';
+import { loadRules } from '../rules/index.js';
+import { RULES_DIR } from '../testing/app.js';
 import { tempDir } from '../testing/app.js';
 import { mailboxHealth } from './health.js';
 import { loadCheckpoint } from './imap-checkpoint.js';
@@ -355,6 +358,38 @@ describe('IMAP source against Dovecot', () => {
       await new Promise((r) => child.on('exit', r));
     }
     expect(readdirEml(join(data, 'outbox'))).toHaveLength(5);
+  });
+
+  it('a stop during the first sync of a backlog ends after the message in flight; the next start takes the rest from the checkpoint, each once', async () => {
+    const user = nextUser();
+    const units = loadRules(RULES_DIR).units;
+    const total = 30;
+    await dovecot.append(await Promise.all(Array.from({ length: total }, async (_, i) => ({ raw: await submissionMail(units[i]!, i, july(20, 1)), date: july(20, 1) }))), { user });
+    const stop = new AbortController();
+    const env = { ...NO_POLL, IMAP_AFTER: 'seen' };
+    // Stop asked for as the first message is decided, while startIntake still waits for the first sync.
+    const first = await intake(user, { env, signal: stop.signal, afterStage: (stage) => void (stage === 'decide' && stop.abort()) });
+    await first.handle.done;
+    const decided = (await messageReports(first.app.db)).filter((r) => r.status === 'decided');
+    expect(decided.length).toBeGreaterThan(0);
+    expect(decided.length).toBeLessThan(total);
+    expect((await messageReports(first.app.db)).every((r) => r.status !== 'error')).toBe(true);
+    // Only what was decided is marked and has a reply queued (it goes out with the next start, as
+    // the sender stops too); nothing is queued for the rest.
+    expect((await dovecot.messages('INBOX', user)).filter((m) => m.flags.includes('\\Seen')).length).toBe(decided.length);
+    expect(await first.app.db.selectFrom('outbox').select('message_row').execute()).toHaveLength(decided.length);
+    expect(first.outbox().length).toBeLessThanOrEqual(decided.length);
+    expect((await loadCheckpoint(first.app.db, `${user}@127.0.0.1`, 'INBOX'))?.last_uid ?? 0).toBeLessThan(total);
+    const dataDir = first.dataDir;
+    await first.stop();
+
+    const again = await intake(user, { env, dataDir });
+    const reports = await messageReports(again.app.db);
+    expect(reports).toHaveLength(total);
+    expect(reports.every((r) => r.status === 'decided' && r.reply === 'ack' && r.duplicateOf === null)).toBe(true);
+    expect(again.outbox()).toHaveLength(total);
+    expect((await again.app.db.selectFrom('outbox').select('message_row').distinct().execute()).length).toBe(total);
+    await waitFor('every message marked \\Seen', async () => (await dovecot.messages('INBOX', user)).every((m) => m.flags.includes('\\Seen')));
   });
 
   it('`intake run` with IMAP_URL watches the mailbox instead of the Maildir, seeds no demo mail; `intake health` reports it', async () => {

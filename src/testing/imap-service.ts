@@ -36,6 +36,8 @@ export interface StartIntakeOptions {
   reconnectMaxMs?: number;
   /** Called after each pipeline stage: a test throws here to make a stage fail. */
   afterStage?: OpenOptions['afterStage'];
+  /** Stops the service when aborted, also during its first sync (as Ctrl-C does in `intake run`). */
+  signal?: AbortSignal;
 }
 
 export async function startIntake(dovecot: Dovecot, opts: StartIntakeOptions = {}): Promise<RunningIntake> {
@@ -46,7 +48,7 @@ export async function startIntake(dovecot: Dovecot, opts: StartIntakeOptions = {
   settings.imap!.reconnectMaxMs = opts.reconnectMaxMs ?? 2000;
   const app = await openApp(settings, opts.log ?? silentLogger, { afterStage: opts.afterStage });
   const output: string[] = [];
-  const handle = await runService(app, (s) => output.push(s));
+  const handle = await runService(app, (s) => output.push(s), opts.signal);
   let stopped = false;
   return {
     app,
