@@ -28,6 +28,8 @@ export class DigestSchedule {
   private readonly seconds: number[];
   private readonly now: () => Date;
   private warnedNoRecipients = false;
+  /** Digests being queued or delivered now: a stop waits for them. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly app: ScheduleApp,
@@ -70,7 +72,14 @@ export class DigestSchedule {
   }
 
   /** Queues the digest of one scheduled time (once) and delivers it. Never throws. */
-  async fire(at: Date): Promise<QueuedDigest | null> {
+  fire(at: Date): Promise<QueuedDigest | null> {
+    const run = this.fireOnce(at);
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+    return run;
+  }
+
+  private async fireOnce(at: Date): Promise<QueuedDigest | null> {
     const slot = new Date(Math.floor(at.getTime() / 1000) * 1000);
     const log = this.app.log;
     try {
@@ -119,7 +128,9 @@ export class DigestSchedule {
     this.app.log.info({ cron: this.app.rules.campaign.digest.cron, timezone: this.zone, next: this.task.getNextRun()?.toISOString() ?? null }, 'digest scheduled');
   }
 
-  stop(): void {
-    void this.task.destroy();
+  /** No more scheduled times; resolves once a digest being queued or delivered is done. */
+  async stop(): Promise<void> {
+    await this.task.destroy();
+    await Promise.all(this.running);
   }
 }

@@ -1,9 +1,12 @@
-import type { ChildProcess, ForkOptions } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { UnreadableError } from '../containers/budget.js';
 import { IsolatedReader } from './isolated-reader.js';
 import { ReaderUnavailable } from './reader.js';
+import { REPO } from '../testing/app.js';
 import type { ReadRequest } from './read-worker.js';
 
 /**
@@ -57,19 +60,17 @@ class ScriptedChild extends EventEmitter {
 
 function scripted(timeoutMs = 60_000, opts: { silent?: (n: number) => boolean; startTimeoutMs?: number } = {}) {
   const children: ScriptedChild[] = [];
-  const options: ForkOptions[] = [];
   const reader = new IsolatedReader({
     soffice: 'off',
     timeoutMs,
     startTimeoutMs: opts.startTimeoutMs ?? 60_000,
-    spawn: (_, o) => {
-      options.push(o);
+    spawn: () => {
       const c = new ScriptedChild(opts.silent?.(children.length) ?? false);
       children.push(c);
       return c as unknown as ChildProcess;
     },
   });
-  return { reader, children, options };
+  return { reader, children };
 }
 
 const until = async (cond: () => boolean) => {
@@ -145,13 +146,26 @@ describe('the reading process is kept busy', () => {
     }
   });
 
-  it('runs the process in its own process group, out of reach of a Ctrl-C meant for the service', () => {
-    const { reader, options } = scripted();
-    reader.warm();
-    expect(options).toHaveLength(1);
-    expect(options[0]).toMatchObject({ detached: true, serialization: 'advanced' });
-    reader.close();
-  });
+  it('the real process reads on through a Ctrl-C or a SIGTERM meant for the service, while the service is there', async () => {
+    const children: ChildProcess[] = [];
+    const reader = new IsolatedReader({ soffice: 'off', spawn: (worker, o) => (children.push(fork(worker, o)), children.at(-1)!) });
+    try {
+      const form = readFileSync(join(REPO, 'fixtures', 'documents', 'form-merged-title.xlsx'));
+      const first = await reader.read(form, 'form.xlsx', 'xlsx');
+      expect(first.tables.length).toBeGreaterThan(0);
+      const pending = reader.read(form, 'form.xlsx', 'xlsx');
+      // Both reach every process of a terminal's foreground group or of a service manager's unit.
+      process.kill(children[0]!.pid!, 'SIGINT');
+      process.kill(children[0]!.pid!, 'SIGTERM');
+      await expect(pending).resolves.toEqual(first);
+      await new Promise((r) => setTimeout(r, 200));
+      await expect(reader.read(form, 'form.xlsx', 'xlsx')).resolves.toEqual(first);
+      expect(children).toHaveLength(1);
+      expect(children[0]!.exitCode).toBeNull();
+    } finally {
+      reader.close();
+    }
+  }, 60_000);
 
   it('replaces a process stuck on one file; the file behind it is read by the next process', async () => {
     const { reader, children } = scripted(100);

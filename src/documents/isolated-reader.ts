@@ -32,10 +32,11 @@ const FORMATS: readonly FileFormat[] = ['xlsx', 'docx', 'ole', 'pdf', 'text', 'r
 const IN_FLIGHT = 2;
 
 /**
- * Signals that stop a process from outside: a service being shut down (systemd sends SIGTERM to
- * every process of the unit), an operator's kill, a closed terminal. A reader ended by one of them
- * says nothing about the file it was reading. SIGKILL is not among them: it is also how the kernel
- * ends a process that ran the machine out of memory, which a file can cause.
+ * Signals that stop a process from outside: a closed terminal, an operator's kill, a service being
+ * shut down (the reading process outlives SIGINT and SIGTERM once it has started, read-worker.ts,
+ * but not SIGHUP). A reader ended by one of them says nothing about the file it was reading.
+ * SIGKILL is not among them: it is also how the kernel ends a process that ran the machine out of
+ * memory, which a file can cause.
  */
 const OUTSIDE_STOPS: readonly string[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
@@ -126,10 +127,6 @@ export class IsolatedReader implements DocumentReader {
       serialization: 'advanced',
       // No stdio: the child's libraries chatter, and an orphaned child must not hold the service's pipes.
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-      // Its own process group: Ctrl-C in a terminal (SIGINT to the whole foreground group) asks the
-      // service to stop after the message in flight, whose files this process is still reading.
-      // It still ends with the service: it exits when the channel closes (read-worker.ts).
-      detached: true,
       env: {
         ...process.env,
         INTAKE_READER_SOFFICE: found.path ?? '',

@@ -58,6 +58,12 @@ process.on('message', (m: ReadRequest) => {
 });
 // The service went away: nothing is left to read for.
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal signals the whole foreground process group, and a service manager's stop
+// signals every process of the unit; the service then finishes the message in flight, whose files
+// this process may be reading. So it ends only with the service: at once if the service is
+// already gone, else when the channel closes. (A file stuck in synchronous code holds a signal's
+// handler back too; the service's time limit ends such a file.)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void (process.connected || process.exit(0)));
 // Loading pdf.js takes seconds on a busy machine; done here it is not charged to the first PDF's time limit.
 if (process.env.INTAKE_READER_PRELOAD === '1') await loadPdfJs();
 process.send!({ id: 0, ready: true });

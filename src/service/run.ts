@@ -98,30 +98,34 @@ function maildirWatch(app: App, serial: Serial, tookMail: () => Promise<void>): 
         return 0;
       }
     });
-  let busy = false;
+  let busy: Promise<void> | null = null;
   let again = false;
+  let stopped = false;
   // File events come in bursts: one more cycle after the running one covers all of them.
-  const tick = async () => {
+  const tick = () => {
     if (busy) {
       again = true;
-      return;
+      return busy;
     }
-    busy = true;
-    let n = 0;
-    try {
-      do {
-        again = false;
-        n += await cycle();
-      } while (again);
-    } finally {
-      busy = false;
-    }
-    if (n > 0) await tookMail();
+    busy = (async () => {
+      let n = 0;
+      try {
+        do {
+          again = false;
+          n += await cycle();
+        } while (again && !stopped);
+        if (n > 0 && !stopped) await tookMail();
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'printing the status failed');
+      } finally {
+        busy = null;
+      }
+    })();
+    return busy;
   };
   let stopWatch = () => {};
   let timer: NodeJS.Timeout | undefined;
   let debounce: NodeJS.Timeout | undefined;
-  let stopped = false;
   return {
     label: settings.inboxDir,
     async start() {
@@ -139,6 +143,7 @@ function maildirWatch(app: App, serial: Serial, tookMail: () => Promise<void>): 
       clearInterval(timer);
       clearTimeout(debounce);
       stopWatch();
+      await busy;
       await serial(async () => {});
     },
   };
@@ -166,12 +171,15 @@ function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Wat
         takeAll: (msgs, each) => serial(() => app.pipeline.processAll(msgs, each)),
         afterBatch: async () => delivery.kick(),
         afterSync: async (r) => {
+          if (stopped) return;
           await serial(async () => {
             // Messages left in error by an earlier attempt are tried again with every sync.
             await app.pipeline.recover();
             await app.flushOutbox();
+          }).catch((err: unknown) => {
+            if (!(err instanceof PipelineStopped)) throw err;
           });
-          if (r.taken > 0) await tookMail();
+          if (r.taken > 0 && !stopped) await tookMail();
         },
       });
       await serial(async () => {
@@ -217,10 +225,11 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
     void (stopping ??= (async () => {
       app.pipeline.stop();
       app.sender.stop();
-      digest?.stop();
+      const digestRunning = digest?.stop();
       reminders?.stop();
       await watch.stop().catch((err) => app.log.error({ err: (err as Error).message }, 'stopping the mailbox watch failed'));
-      // A digest or reminder run already queued finishes before the database is closed.
+      // A digest or reminder run already going or queued finishes before the database is closed.
+      await digestRunning;
       await serial(async () => {});
     })().finally(resolveDone));
   signal?.addEventListener('abort', stop, { once: true });
@@ -231,6 +240,7 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
   await watch.start();
   if (isStopping()) return { done, stop };
   await printStatus();
+  if (isStopping()) return { done, stop };
   // Scheduled mail (the staff digest, reminders to units) goes through the same queue as the
   // mailbox, so it never interleaves with a message being decided.
   digest = new DigestSchedule(app, { deliver: () => serial(() => app.flushOutbox()) });

@@ -6,7 +6,7 @@ export type Checkpoint = Omit<ImapCheckpointRow, 'created_at' | 'updated_at'>;
 export async function loadCheckpoint(db: Db, account: string, mailbox: string): Promise<Checkpoint | null> {
   const row = await db.selectFrom('imap_checkpoints').selectAll().where('account', '=', account).where('mailbox', '=', mailbox).executeTakeFirst();
   if (!row) return null;
-  return { account: row.account, mailbox: row.mailbox, uidvalidity: row.uidvalidity, last_uid: Number(row.last_uid), cutoff: row.cutoff, baseline_uid: Number(row.baseline_uid), baseline_count: Number(row.baseline_count) };
+  return { account: row.account, mailbox: row.mailbox, uidvalidity: row.uidvalidity, last_uid: Number(row.last_uid), cutoff: row.cutoff, baseline_uid: Number(row.baseline_uid), baseline_count: Number(row.baseline_count), scan_uid: Number(row.scan_uid) };
 }
 
 /**
@@ -18,6 +18,6 @@ export async function saveCheckpoint(db: Db, cp: Checkpoint, now = new Date()): 
   await db
     .insertInto('imap_checkpoints')
     .values({ ...cp, created_at: at, updated_at: at })
-    .onConflict((oc) => oc.columns(['account', 'mailbox']).doUpdateSet({ uidvalidity: cp.uidvalidity, last_uid: cp.last_uid, cutoff: cp.cutoff, baseline_uid: cp.baseline_uid, baseline_count: cp.baseline_count, updated_at: at }))
+    .onConflict((oc) => oc.columns(['account', 'mailbox']).doUpdateSet({ uidvalidity: cp.uidvalidity, last_uid: cp.last_uid, cutoff: cp.cutoff, baseline_uid: cp.baseline_uid, baseline_count: cp.baseline_count, scan_uid: cp.scan_uid, updated_at: at }))
     .execute();
 }

@@ -4,7 +4,7 @@ import { storeMessageStream } from '../archive/stream-message.js';
 import type { ImapSettings } from '../config/imap.js';
 import type { Logger } from '../log.js';
 import type { SourceMessage } from '../pipeline/archive.js';
-import type { Outcome } from '../pipeline/pipeline.js';
+import { PipelineStopped, type Outcome } from '../pipeline/pipeline.js';
 import type { Db } from '../store/db.js';
 import type { HealthRecorder } from './health.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './imap-checkpoint.js';
@@ -31,6 +31,8 @@ export interface SyncContext {
   health: HealthRecorder;
   /** After each batch that took in mail: replies go out while a long backlog is still read. */
   afterBatch?: () => Promise<void>;
+  /** The service is stopping: no further batch is fetched (PipelineStopped is thrown). */
+  stopping?: () => boolean;
   /** SELECT the folder again first (the poll does): see syncMailbox. */
   reselect?: boolean;
   now?: () => Date;
@@ -79,7 +81,8 @@ function batches(metas: Meta[], maxBytes: number): Meta[][] {
 
 /** Where old mail starts on a first sync, by IMAP_EXISTING_MAIL. */
 function firstCheckpoint(ctx: SyncContext, uidValidity: string, metas: Meta[], now: Date): Checkpoint {
-  const base = { account: ctx.account, mailbox: ctx.settings.mailbox, uidvalidity: uidValidity, last_uid: 0, baseline_uid: 0, baseline_count: 0 };
+  const scan_uid = metas.reduce((m, x) => Math.max(m, x.uid), 0);
+  const base = { account: ctx.account, mailbox: ctx.settings.mailbox, uidvalidity: uidValidity, last_uid: 0, baseline_uid: 0, baseline_count: 0, scan_uid };
   switch (ctx.settings.existingMail) {
     case 'all':
       return { ...base, cutoff: null };
@@ -88,8 +91,7 @@ function firstCheckpoint(ctx: SyncContext, uidValidity: string, metas: Meta[], n
     case 'baseline': {
       // Everything already there is the baseline, by UID; the cutoff (now) keeps it out again
       // if a UIDVALIDITY change ever forces a full resync.
-      const maxUid = metas.reduce((m, x) => Math.max(m, x.uid), 0);
-      return { ...base, cutoff: now.toISOString(), last_uid: maxUid, baseline_uid: maxUid, baseline_count: metas.length };
+      return { ...base, cutoff: now.toISOString(), last_uid: scan_uid, baseline_uid: scan_uid, baseline_count: metas.length };
     }
   }
 }
@@ -137,19 +139,23 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
         { previousUidValidity: stored.uidvalidity, uidValidity, messages: metas.length },
         'UIDVALIDITY changed: reading the whole mailbox again; messages already archived are recorded as duplicates and not answered',
       );
-      cp = { ...stored, uidvalidity: uidValidity, last_uid: 0, baseline_uid: 0, baseline_count: 0 };
+      cp = { ...stored, uidvalidity: uidValidity, last_uid: 0, baseline_uid: 0, baseline_count: 0, scan_uid: metas.reduce((m, x) => Math.max(m, x.uid), 0) };
     } else {
       cp = { ...stored };
     }
 
-    // On a full scan, old mail (by receipt time) is left alone; later syncs take every new UID.
-    const cutoff = fullScan && cp.cutoff ? Date.parse(cp.cutoff) : null;
-    const isOld = (m: Meta) => m.uid <= cp.baseline_uid || (cutoff !== null && m.internalDate.getTime() < cutoff);
+    // On a full scan, old mail (by receipt time) is left alone, and so it is on the syncs that
+    // finish an interrupted one (a stop, a failure part-way) up to the UIDs it found; past them,
+    // every new UID is taken (mail moved in from another folder keeps its old receipt time).
+    const cutoff = cp.cutoff ? Date.parse(cp.cutoff) : null;
+    const isOld = (m: Meta) => m.uid <= cp.baseline_uid || (cutoff !== null && (fullScan || m.uid <= cp.scan_uid) && m.internalDate.getTime() < cutoff);
     const result: SyncResult = { uidValidity, taken: 0, skipped: stored ? 0 : cp.baseline_count, errors: 0, fullScan };
 
     const pending = metas.filter((m) => m.uid > cp.last_uid);
     try {
       for (const batch of batches(pending, ctx.maxMessageBytes)) {
+        // Stopping: the next batch is not even fetched.
+        if (ctx.stopping?.()) throw new PipelineStopped();
         const fresh = batch.filter((m) => !isOld(m));
         const ids = fresh.map((m) => imapSourceId(settings.mailbox, uidValidity, m.uid));
         const known = new Map<string, string>();

@@ -158,7 +158,7 @@ export class ImapWatcher {
     if (!client || !client.usable || this.stopped) return;
     let result: SyncResult;
     try {
-      result = await syncMailbox(client, { settings: this.o.settings, account: this.account, db: this.o.db, raw: this.o.raw, log: this.log, opens: this.o.opens, maxMessageBytes: this.o.maxMessageBytes, takeAll: this.o.takeAll, health: this.health, afterBatch: this.o.afterBatch, reselect: reason === 'poll' });
+      result = await syncMailbox(client, { settings: this.o.settings, account: this.account, db: this.o.db, raw: this.o.raw, log: this.log, opens: this.o.opens, maxMessageBytes: this.o.maxMessageBytes, takeAll: this.o.takeAll, health: this.health, afterBatch: this.o.afterBatch, reselect: reason === 'poll', stopping: () => this.stopped });
     } catch (err) {
       // The service is stopping: the messages not taken in are fetched again at the next start.
       if (err instanceof PipelineStopped) {

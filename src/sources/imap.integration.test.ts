@@ -365,31 +365,45 @@ describe('IMAP source against Dovecot', () => {
     const units = loadRules(RULES_DIR).units;
     const total = 30;
     await dovecot.append(await Promise.all(Array.from({ length: total }, async (_, i) => ({ raw: await submissionMail(units[i]!, i, july(20, 1)), date: july(20, 1) }))), { user });
+    // Mail from before the campaign opened, behind the backlog (imported into the folder later):
+    // the first sync leaves it alone, also when it is stopped before it gets there.
+    const old = Array.from({ length: 3 }, (_, i) => ({ raw: buildMail({ from: { name: '武宁县总工会', address: 'wn@163.com' }, subject: `去年的材料 ${i}`, messageId: `<old-${i}@163.com>`, date: new Date('2021-05-10T02:00:00Z'), received: null, text: '附件' }), date: new Date('2021-05-10T02:00:00Z') }));
+    await dovecot.append(old, { user });
     const stop = new AbortController();
     const env = { ...NO_POLL, IMAP_AFTER: 'seen' };
     // Stop asked for as the first message is decided, while startIntake still waits for the first sync.
     const first = await intake(user, { env, signal: stop.signal, afterStage: (stage) => void (stage === 'decide' && stop.abort()) });
     await first.handle.done;
-    const decided = (await messageReports(first.app.db)).filter((r) => r.status === 'decided');
+    const firstReports = await messageReports(first.app.db);
+    const decided = firstReports.filter((r) => r.status === 'decided');
     expect(decided.length).toBeGreaterThan(0);
     expect(decided.length).toBeLessThan(total);
-    expect((await messageReports(first.app.db)).every((r) => r.status !== 'error')).toBe(true);
+    // What was read ahead is archived, to be decided first by the next start; nothing is in error.
+    expect(firstReports.slice(decided.length).every((r) => r.status === 'archived')).toBe(true);
+    const uidOf = (source: string) => Number(source.split('/').at(-1));
+    expect(decided.map((r) => uidOf(r.source))).toEqual(decided.map((_, i) => i + 1));
     // Only what was decided is marked and has a reply queued (it goes out with the next start, as
     // the sender stops too); nothing is queued for the rest.
     expect((await dovecot.messages('INBOX', user)).filter((m) => m.flags.includes('\\Seen')).length).toBe(decided.length);
     expect(await first.app.db.selectFrom('outbox').select('message_row').execute()).toHaveLength(decided.length);
     expect(first.outbox().length).toBeLessThanOrEqual(decided.length);
-    expect((await loadCheckpoint(first.app.db, `${user}@127.0.0.1`, 'INBOX'))?.last_uid ?? 0).toBeLessThan(total);
+    // The checkpoint is at the last message decided, not past the backlog (what was read ahead is
+    // known by its source next time).
+    expect((await loadCheckpoint(first.app.db, `${user}@127.0.0.1`, 'INBOX'))?.last_uid).toBe(decided.length);
     const dataDir = first.dataDir;
     await first.stop();
 
     const again = await intake(user, { env, dataDir });
     const reports = await messageReports(again.app.db);
+    // The old mail is still left alone: only the backlog is taken in.
     expect(reports).toHaveLength(total);
+    expect(reports.map((r) => uidOf(r.source))).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(reports.every((r) => r.status === 'decided' && r.reply === 'ack' && r.duplicateOf === null)).toBe(true);
     expect(again.outbox()).toHaveLength(total);
     expect((await again.app.db.selectFrom('outbox').select('message_row').distinct().execute()).length).toBe(total);
-    await waitFor('every message marked \\Seen', async () => (await dovecot.messages('INBOX', user)).every((m) => m.flags.includes('\\Seen')));
+    const seen = async () => (await dovecot.messages('INBOX', user)).map((m) => m.flags.includes('\\Seen'));
+    await waitFor('the backlog marked \\Seen', async () => (await seen()).slice(0, total).every(Boolean));
+    expect((await seen()).slice(total)).toEqual([false, false, false]);
   });
 
   it('`intake run` with IMAP_URL watches the mailbox instead of the Maildir, seeds no demo mail; `intake health` reports it', async () => {

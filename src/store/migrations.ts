@@ -214,6 +214,13 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.dropIndex('outbox_recipient_sent').execute();
       },
     },
+    '0007_imap_scan': {
+      async up(db) {
+        // The highest UID a full scan (a first sync, or one after a UIDVALIDITY change) found: an
+        // interrupted scan's old mail is still recognised as old on the sync that finishes it.
+        await db.schema.alterTable('imap_checkpoints').addColumn('scan_uid', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

@@ -192,6 +192,11 @@ export interface ImapCheckpointsTable {
   /** UIDs up to this one were present at the first connection and left alone (IMAP_EXISTING_MAIL=baseline). */
   baseline_uid: number;
   baseline_count: number;
+  /**
+   * Highest UID the last full scan (first sync, or after a UIDVALIDITY change) found: the cutoff
+   * applies to UIDs up to it on later syncs too, so an interrupted scan leaves its old mail alone.
+   */
+  scan_uid: number;
   created_at: string;
   updated_at: string;
 }
