@@ -90,18 +90,18 @@ describe('intake CLI', { timeout: SLOW }, () => {
     expect(code).toBe(0);
   }, SLOW);
 
-  it('run: Ctrl-C during a backlog stops after the message in flight, blames no file, and the next start takes the rest', async () => {
+  /** A Maildir holding a deadline-day backlog of `total` submissions, and `intake run` started on it once one is decided. */
+  async function runOnBacklog(total: number) {
     const data = tempDir();
     const inbox = join(data, 'inbox');
     for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(inbox, sub), { recursive: true });
     const units = loadRules(RULES_DIR).units;
-    const total = 40;
     for (let i = 0; i < total; i++) writeFileSync(join(inbox, 'new', `1626900000.M${i}P1.test`), await submissionMail(units[i % units.length]!, i, new Date(Date.UTC(2021, 6, 20, 2, i))));
     // Its own process group: Ctrl-C in a terminal signals the whole group, the reading process too.
     const child = startCli(['run', '--data', data], { INBOX_DIR: inbox }, { ownGroup: true });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
     const decided = () => {
       try {
         const db = new SQLite(join(data, 'intake.db'), { readonly: true, fileMustExist: true });
@@ -114,14 +114,37 @@ describe('intake CLI', { timeout: SLOW }, () => {
         return 0; // not created or not migrated yet
       }
     };
+    for (let i = 0; i < 1200 && decided() === 0 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+    return { data, inbox, child, exited, stderr: () => stderr, decided, kill: () => child.exitCode === null && child.signalCode === null && process.kill(-child.pid!, 'SIGKILL') };
+  }
+
+  it('run: Ctrl-C pressed again and again while it stops: it exits (130 once a second one is taken), never dies of the signal', async () => {
+    const run = await runOnBacklog(20);
     try {
-      for (let i = 0; i < 1200 && decided() === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(run.decided()).toBeGreaterThan(0);
+      // Signals sent back to back can merge into one, so they keep coming until it has gone.
+      const again = setInterval(() => run.child.exitCode === null && run.child.signalCode === null && process.kill(-run.child.pid!, 'SIGINT'), 10);
+      process.kill(-run.child.pid!, 'SIGINT');
+      const end = await run.exited;
+      clearInterval(again);
+      expect(end.signal).toBeNull();
+      expect([0, 130]).toContain(end.code);
+    } finally {
+      run.kill();
+    }
+  }, SLOW);
+
+  it('run: Ctrl-C during a backlog stops after the message in flight, blames no file, and the next start takes the rest', async () => {
+    const total = 40;
+    const { data, inbox, child, exited, decided, kill, stderr: errors } = await runOnBacklog(total);
+    try {
       expect(decided()).toBeGreaterThan(0);
       process.kill(-child.pid!, 'SIGINT');
-      expect(await exited).toBe(0);
+      expect(await exited).toEqual({ code: 0, signal: null });
     } finally {
-      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+      kill();
     }
+    const stderr = errors();
     expect(stderr).not.toMatch(/cycle failed|"level":50/);
     const db = new SQLite(join(data, 'intake.db'), { readonly: true });
     const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;

@@ -60,10 +60,12 @@ withGlobals(program.command('run').description('the service: take in the inbox, 
   const settings = loadSettings(opts);
   const app = await openApp(settings, createLogger());
   // Listening before the service starts: a stop asked for during startup (a backlog being taken
-  // in) is a clean stop too. A second Ctrl-C ends the process at once (Node's default).
+  // in) is a clean stop too. A second Ctrl-C ends the process at once, as a crash would (nothing
+  // is lost then either); exiting, not dying of the signal, lets the reading processes be ended.
   const stopAsked = new AbortController();
-  process.once('SIGINT', () => stopAsked.abort());
-  process.once('SIGTERM', () => stopAsked.abort());
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.on(signal, () => (stopAsked.signal.aborted ? process.exit(code) : stopAsked.abort()));
+  }
   const handle = await runService(app, print, stopAsked.signal);
   await handle.done;
   await app.close();

@@ -72,6 +72,29 @@ describe('digest schedule', () => {
     two.stop();
   });
 
+  it('a stop waits for the digest being sent, and no digest is queued after it', async () => {
+    const a = await demo();
+    const now = china('2021-07-20T08:30:00');
+    let delivered = false;
+    const s = new DigestSchedule(a, {
+      deliver: async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        await a.flushOutbox();
+        delivered = true;
+      },
+      now: () => now,
+    });
+    const sending = s.fire(now);
+    await new Promise((r) => setTimeout(r, 50));
+    await s.stop();
+    // The service closes the database once stop() has resolved: the digest was finished first.
+    expect(delivered).toBe(true);
+    expect(await sending).not.toBeNull();
+    expect(await s.fire(new Date(now.getTime() + 86_400_000))).toBeNull();
+    expect(await s.catchUp(china('2021-07-21T09:00:00'))).toBeNull();
+    expect(await a.db.selectFrom('digests').selectAll().execute()).toHaveLength(1);
+  });
+
   it('outside the campaign days nothing is sent', async () => {
     const a = await demo();
     const s = scheduleAt(a, china('2021-07-26T08:30:00'));

@@ -30,6 +30,7 @@ export class DigestSchedule {
   private warnedNoRecipients = false;
   /** Digests being queued or delivered now: a stop waits for them. */
   private readonly running = new Set<Promise<unknown>>();
+  private stopped = false;
 
   constructor(
     private readonly app: ScheduleApp,
@@ -73,6 +74,7 @@ export class DigestSchedule {
 
   /** Queues the digest of one scheduled time (once) and delivers it. Never throws. */
   fire(at: Date): Promise<QueuedDigest | null> {
+    if (this.stopped) return Promise.resolve(null);
     const run = this.fireOnce(at);
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
@@ -118,7 +120,7 @@ export class DigestSchedule {
       .select('id')
       .where((eb) => eb.or([eb('slot', '=', slot.toISOString()), eb('generated_at', '>=', slot.toISOString())]))
       .executeTakeFirst();
-    if (since) return null;
+    if (since || this.stopped) return null;
     this.app.log.info({ slot: slot.toISOString() }, 'digest missed while intake was stopped; sending it now');
     return this.fire(slot);
   }
@@ -130,6 +132,7 @@ export class DigestSchedule {
 
   /** No more scheduled times; resolves once a digest being queued or delivered is done. */
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.task.destroy();
     await Promise.all(this.running);
   }

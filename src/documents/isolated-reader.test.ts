@@ -1,12 +1,12 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { UnreadableError } from '../containers/budget.js';
 import { IsolatedReader } from './isolated-reader.js';
 import { ReaderUnavailable } from './reader.js';
-import { REPO } from '../testing/app.js';
+import { REPO, tempDir } from '../testing/app.js';
 import type { ReadRequest } from './read-worker.js';
 
 /**
@@ -162,8 +162,51 @@ describe('the reading process is kept busy', () => {
       await expect(reader.read(form, 'form.xlsx', 'xlsx')).resolves.toEqual(first);
       expect(children).toHaveLength(1);
       expect(children[0]!.exitCode).toBeNull();
+      expect(children[0]!.signalCode).toBeNull();
     } finally {
       reader.close();
+    }
+  }, 60_000);
+
+  it('a service that exits (a second Ctrl-C, a crash) takes with it a reading process stuck in a file', async () => {
+    const dir = tempDir();
+    const script = join(dir, 'service.mts');
+    // A reading process stopped with SIGSTOP runs no handler, as one stuck in synchronous code.
+    writeFileSync(
+      script,
+      `import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { IsolatedReader } from ${JSON.stringify(join(REPO, 'src', 'documents', 'isolated-reader.ts'))};
+const kids = [];
+const reader = new IsolatedReader({ soffice: 'off', spawn: (w, o) => (kids.push(fork(w, o)), kids.at(-1)) });
+await reader.read(readFileSync(${JSON.stringify(join(REPO, 'fixtures', 'documents', 'form-merged-title.xlsx'))}), 'f.xlsx', 'xlsx');
+process.kill(kids[0].pid, 'SIGSTOP');
+process.stdout.write(String(kids[0].pid));
+process.exit(130);
+`,
+    );
+    const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.on('close', (code) => resolve({ code, stdout }));
+    });
+    const pid = Number(out.stdout);
+    expect(out.code).toBe(130);
+    expect(pid).toBeGreaterThan(0);
+    // Gone, or a zombie waiting to be reaped: not a stopped (or running) orphan.
+    const state = () => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+      } catch {
+        return 'gone';
+      }
+    };
+    try {
+      await until(() => state() === 'gone' || state() === 'Z');
+    } finally {
+      if (state() !== 'gone' && state() !== 'Z') process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 

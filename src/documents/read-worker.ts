@@ -62,7 +62,7 @@ process.on('disconnect', () => process.exit(0));
 // signals every process of the unit; the service then finishes the message in flight, whose files
 // this process may be reading. So it ends only with the service: at once if the service is
 // already gone, else when the channel closes. (A file stuck in synchronous code holds a signal's
-// handler back too; the service's time limit ends such a file.)
+// handler back too: the service's time limit ends it, and so does the service's exit.)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void (process.connected || process.exit(0)));
 // Loading pdf.js takes seconds on a busy machine; done here it is not charged to the first PDF's time limit.
 if (process.env.INTAKE_READER_PRELOAD === '1') await loadPdfJs();

@@ -108,15 +108,16 @@ function maildirWatch(app: App, serial: Serial, tookMail: () => Promise<void>): 
       return busy;
     }
     busy = (async () => {
-      let n = 0;
       try {
         do {
-          again = false;
-          n += await cycle();
+          let n = 0;
+          do {
+            again = false;
+            n += await cycle();
+          } while (again && !stopped);
+          if (n > 0 && !stopped) await tookMail().catch((err: unknown) => log.error({ err: (err as Error).message }, 'printing the status failed'));
+          // Files that came while the status was printed.
         } while (again && !stopped);
-        if (n > 0 && !stopped) await tookMail();
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'printing the status failed');
       } finally {
         busy = null;
       }
