@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -132,6 +132,27 @@ describe('intake CLI', { timeout: SLOW }, () => {
     } finally {
       run.kill();
     }
+  }, SLOW);
+
+  it('ingest: Ctrl-C ends it at once by exiting (130), so its reading processes go with it', async () => {
+    const data = tempDir();
+    const inbox = join(data, 'inbox');
+    mkdirSync(inbox, { recursive: true });
+    const units = loadRules(RULES_DIR).units;
+    for (let i = 0; i < 20; i++) writeFileSync(join(inbox, `${i}.eml`), await submissionMail(units[i]!, i, new Date(Date.UTC(2021, 6, 20, 2, i))));
+    const child = startCli(['ingest', inbox, '--data', data], {}, { ownGroup: true });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    try {
+      for (let i = 0; i < 1200 && !existsSync(join(data, 'raw')) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toEqual({ code: 130, signal: null });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    }
+    // What it did not finish, the next ingest does, each message answered once.
+    const next = await runCli(['ingest', inbox, '--data', data]);
+    expect(next.stdout).toMatch(/^20 message\(s\): \d+ decided, \d+ already known, 0 error\(s\)$/m);
+    expect(outboxFiles(data)).toHaveLength(20);
   }, SLOW);
 
   it('run: Ctrl-C during a backlog stops after the message in flight, blames no file, and the next start takes the rest', async () => {

@@ -44,7 +44,17 @@ function withGlobals(cmd: Command): Command {
     .addOption(new Option('--data <dir>', 'data folder: database, raw archive, inbox, outbox (default ./var, or INTAKE_DATA)'));
 }
 
+/**
+ * Ctrl-C or SIGTERM ends a one-shot command at once, as a crash would (nothing is lost: see the
+ * crash tests), but by exiting rather than dying of the signal, so that its reading processes are
+ * ended with it (one stuck in a file runs no handler of its own).
+ */
+function exitOnStopSignals(): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
+}
+
 async function withApp<T>(opts: GlobalOpts, fn: (app: App) => Promise<T>, open: { readOnly?: boolean } = {}): Promise<T> {
+  exitOnStopSignals();
   const settings = loadSettings(opts);
   const app = await openApp(settings, createLogger(), open);
   try {
