@@ -90,32 +90,52 @@ describe('intake CLI', { timeout: SLOW }, () => {
     expect(code).toBe(0);
   }, SLOW);
 
+  /** `total` submissions, one unit after another, received on 20 July, as files named by `file`. */
+  async function writeSubmissions(total: number, file: (i: number) => string): Promise<void> {
+    const units = loadRules(RULES_DIR).units;
+    for (let i = 0; i < total; i++) writeFileSync(file(i), await submissionMail(units[i % units.length]!, i, new Date(Date.UTC(2021, 6, 20, 2, i))));
+  }
+
+  /**
+   * The CLI leading a process group of its own, as a terminal starts it: Ctrl-C there signals the
+   * whole group, the reading process too.
+   */
+  function startInGroup(args: string[], env: NodeJS.ProcessEnv = {}) {
+    const child = startCli(args, env, { ownGroup: true });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    const running = () => child.exitCode === null && child.signalCode === null;
+    return { child, exited, running, stderr: () => stderr, interrupt: () => process.kill(-child.pid!, 'SIGINT'), kill: () => running() && process.kill(-child.pid!, 'SIGKILL') };
+  }
+
+  /** Reads the data folder's database, read-only, while or after the CLI writes it. */
+  function withDb<T>(data: string, read: (db: SQLite.Database) => T): T {
+    const db = new SQLite(join(data, 'intake.db'), { readonly: true, fileMustExist: true });
+    try {
+      return read(db);
+    } finally {
+      db.close();
+    }
+  }
+  const count = (db: SQLite.Database, sql: string) => (db.prepare(sql).get() as { n: number }).n;
+
   /** A Maildir holding a deadline-day backlog of `total` submissions, and `intake run` started on it once one is decided. */
   async function runOnBacklog(total: number) {
     const data = tempDir();
     const inbox = join(data, 'inbox');
     for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(inbox, sub), { recursive: true });
-    const units = loadRules(RULES_DIR).units;
-    for (let i = 0; i < total; i++) writeFileSync(join(inbox, 'new', `1626900000.M${i}P1.test`), await submissionMail(units[i % units.length]!, i, new Date(Date.UTC(2021, 6, 20, 2, i))));
-    // Its own process group: Ctrl-C in a terminal signals the whole group, the reading process too.
-    const child = startCli(['run', '--data', data], { INBOX_DIR: inbox }, { ownGroup: true });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    await writeSubmissions(total, (i) => join(inbox, 'new', `1626900000.M${i}P1.test`));
+    const run = startInGroup(['run', '--data', data], { INBOX_DIR: inbox });
     const decided = () => {
       try {
-        const db = new SQLite(join(data, 'intake.db'), { readonly: true, fileMustExist: true });
-        try {
-          return (db.prepare("select count(*) n from messages where status = 'decided'").get() as { n: number }).n;
-        } finally {
-          db.close();
-        }
+        return withDb(data, (db) => count(db, "select count(*) n from messages where status = 'decided'"));
       } catch {
         return 0; // not created or not migrated yet
       }
     };
-    for (let i = 0; i < 1200 && decided() === 0 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
-    return { data, inbox, child, exited, stderr: () => stderr, decided, kill: () => child.exitCode === null && child.signalCode === null && process.kill(-child.pid!, 'SIGKILL') };
+    for (let i = 0; i < 1200 && decided() === 0 && run.running(); i++) await new Promise((r) => setTimeout(r, 50));
+    return { data, inbox, decided, ...run };
   }
 
   it('run: Ctrl-C pressed again and again while it stops: it exits (130 once a second one is taken), never dies of the signal', async () => {
@@ -123,8 +143,8 @@ describe('intake CLI', { timeout: SLOW }, () => {
     try {
       expect(run.decided()).toBeGreaterThan(0);
       // Signals sent back to back can merge into one, so they keep coming until it has gone.
-      const again = setInterval(() => run.child.exitCode === null && run.child.signalCode === null && process.kill(-run.child.pid!, 'SIGINT'), 10);
-      process.kill(-run.child.pid!, 'SIGINT');
+      const again = setInterval(() => run.running() && run.interrupt(), 10);
+      run.interrupt();
       const end = await run.exited;
       clearInterval(again);
       expect(end.signal).toBeNull();
@@ -138,16 +158,14 @@ describe('intake CLI', { timeout: SLOW }, () => {
     const data = tempDir();
     const inbox = join(data, 'inbox');
     mkdirSync(inbox, { recursive: true });
-    const units = loadRules(RULES_DIR).units;
-    for (let i = 0; i < 20; i++) writeFileSync(join(inbox, `${i}.eml`), await submissionMail(units[i]!, i, new Date(Date.UTC(2021, 6, 20, 2, i))));
-    const child = startCli(['ingest', inbox, '--data', data], {}, { ownGroup: true });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    await writeSubmissions(20, (i) => join(inbox, `${i}.eml`));
+    const ingest = startInGroup(['ingest', inbox, '--data', data]);
     try {
-      for (let i = 0; i < 1200 && !existsSync(join(data, 'raw')) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
-      process.kill(-child.pid!, 'SIGINT');
-      expect(await exited).toEqual({ code: 130, signal: null });
+      for (let i = 0; i < 1200 && !existsSync(join(data, 'raw')) && ingest.running(); i++) await new Promise((r) => setTimeout(r, 50));
+      ingest.interrupt();
+      expect(await ingest.exited).toEqual({ code: 130, signal: null });
     } finally {
-      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+      ingest.kill();
     }
     // What it did not finish, the next ingest does, each message answered once.
     const next = await runCli(['ingest', inbox, '--data', data]);
@@ -157,36 +175,29 @@ describe('intake CLI', { timeout: SLOW }, () => {
 
   it('run: Ctrl-C during a backlog stops after the message in flight, blames no file, and the next start takes the rest', async () => {
     const total = 40;
-    const { data, inbox, child, exited, decided, kill, stderr: errors } = await runOnBacklog(total);
+    const run = await runOnBacklog(total);
+    const { data, inbox } = run;
     try {
-      expect(decided()).toBeGreaterThan(0);
-      process.kill(-child.pid!, 'SIGINT');
-      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(run.decided()).toBeGreaterThan(0);
+      run.interrupt();
+      expect(await run.exited).toEqual({ code: 0, signal: null });
     } finally {
-      kill();
+      run.kill();
     }
-    const stderr = errors();
-    expect(stderr).not.toMatch(/cycle failed|"level":50/);
-    const db = new SQLite(join(data, 'intake.db'), { readonly: true });
-    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
-    try {
+    expect(run.stderr()).not.toMatch(/cycle failed|"level":50/);
+    withDb(data, (db) => {
       // Stopped well before the backlog was done, with nothing recorded against a file or a message.
-      expect(count("select count(*) n from messages where status = 'decided'")).toBeLessThan(total);
-      expect(count('select count(*) n from documents where readable = 0')).toBe(0);
-      expect(count("select count(*) n from messages where status = 'error'")).toBe(0);
-    } finally {
-      db.close();
-    }
+      expect(count(db, "select count(*) n from messages where status = 'decided'")).toBeLessThan(total);
+      expect(count(db, 'select count(*) n from documents where readable = 0')).toBe(0);
+      expect(count(db, "select count(*) n from messages where status = 'error'")).toBe(0);
+    });
     const next = await runCli(['ingest', inbox, '--data', data], { INBOX_DIR: inbox });
     expect(next.stdout).toMatch(new RegExp(`^${total} message\\(s\\): \\d+ decided, \\d+ already known, 0 error\\(s\\)$`, 'm'));
-    const after = new SQLite(join(data, 'intake.db'), { readonly: true });
-    try {
-      expect(after.prepare("select status, count(*) n from messages group by status").all()).toEqual([{ status: 'decided', n: total }]);
-      expect(after.prepare('select count(*) n, count(distinct message_row) d from outbox').get()).toEqual({ n: total, d: total });
-      expect((after.prepare('select count(*) n from documents where readable = 0').get() as { n: number }).n).toBe(0);
-    } finally {
-      after.close();
-    }
+    withDb(data, (db) => {
+      expect(db.prepare('select status, count(*) n from messages group by status').all()).toEqual([{ status: 'decided', n: total }]);
+      expect(db.prepare('select count(*) n, count(distinct message_row) d from outbox').get()).toEqual({ n: total, d: total });
+      expect(count(db, 'select count(*) n from documents where readable = 0')).toBe(0);
+    });
     expect(outboxFiles(data)).toHaveLength(total);
   }, SLOW);
 });

@@ -44,13 +44,19 @@ function withGlobals(cmd: Command): Command {
     .addOption(new Option('--data <dir>', 'data folder: database, raw archive, inbox, outbox (default ./var, or INTAKE_DATA)'));
 }
 
+/** Ctrl-C and SIGTERM, each with the exit code of a process they end (128 + the signal's number). */
+const STOP_SIGNALS = [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const;
+
 /**
  * Ctrl-C or SIGTERM ends a one-shot command at once, as a crash would (nothing is lost: see the
  * crash tests), but by exiting rather than dying of the signal, so that its reading processes are
  * ended with it (one stuck in a file runs no handler of its own).
  */
 function exitOnStopSignals(): void {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
+  for (const [signal, code] of STOP_SIGNALS) process.once(signal, () => process.exit(code));
 }
 
 async function withApp<T>(opts: GlobalOpts, fn: (app: App) => Promise<T>, open: { readOnly?: boolean } = {}): Promise<T> {
@@ -73,9 +79,7 @@ withGlobals(program.command('run').description('the service: take in the inbox, 
   // in) is a clean stop too. A second Ctrl-C ends the process at once, as a crash would (nothing
   // is lost then either); exiting, not dying of the signal, lets the reading processes be ended.
   const stopAsked = new AbortController();
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.on(signal, () => (stopAsked.signal.aborted ? process.exit(code) : stopAsked.abort()));
-  }
+  for (const [signal, code] of STOP_SIGNALS) process.on(signal, () => (stopAsked.signal.aborted ? process.exit(code) : stopAsked.abort()));
   const handle = await runService(app, print, stopAsked.signal);
   await handle.done;
   await app.close();

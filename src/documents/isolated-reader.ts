@@ -57,16 +57,9 @@ interface Job {
  * handlers) is killed here when the service exits, as after a second Ctrl-C or a crash.
  */
 const live = new Set<ChildProcess>();
-let killOnExit = false;
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('close', () => live.delete(child));
-  if (killOnExit) return;
-  killOnExit = true;
-  process.once('exit', () => {
-    for (const c of live) c.kill('SIGKILL');
-  });
-}
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 
 /** How the reading process is started; tests put a scripted child in its place. */
 export type SpawnReader = (worker: string, options: ForkOptions) => ChildProcess;
@@ -153,7 +146,8 @@ export class IsolatedReader implements DocumentReader {
       },
     });
     this.child = child;
-    track(child);
+    live.add(child);
+    child.once('close', () => live.delete(child));
     const startMs = this.opts.startTimeoutMs ?? 60_000;
     const ready = new Promise<ChildProcess>((resolve, reject) => {
       // A process that never says it is ready (a stuck loader) must not hold every read forever.

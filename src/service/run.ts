@@ -157,6 +157,15 @@ function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Wat
   let watcher: ImapWatcher | null = null;
   let stopped = false;
   const delivery = backgroundDelivery(app);
+  // Messages left undecided or in error by an earlier run or attempt, and replies due; a stop
+  // (PipelineStopped) ends it quietly.
+  const settle = () =>
+    serial(async () => {
+      await app.pipeline.recover();
+      await app.flushOutbox();
+    }).catch((err: unknown) => {
+      if (!(err instanceof PipelineStopped)) throw err;
+    });
   return {
     label: describeImap(imap),
     async start() {
@@ -173,22 +182,12 @@ function imapWatch(app: App, serial: Serial, tookMail: () => Promise<void>): Wat
         afterBatch: async () => delivery.kick(),
         afterSync: async (r) => {
           if (stopped) return;
-          await serial(async () => {
-            // Messages left in error by an earlier attempt are tried again with every sync.
-            await app.pipeline.recover();
-            await app.flushOutbox();
-          }).catch((err: unknown) => {
-            if (!(err instanceof PipelineStopped)) throw err;
-          });
+          // Messages left in error by an earlier attempt are tried again with every sync.
+          await settle();
           if (r.taken > 0 && !stopped) await tookMail();
         },
       });
-      await serial(async () => {
-        await app.pipeline.recover();
-        await app.flushOutbox();
-      }).catch((err: unknown) => {
-        if (!(err instanceof PipelineStopped)) throw err;
-      });
+      await settle();
       // Stopped while loading or recovering: never connect.
       if (stopped) return;
       watcher = w;

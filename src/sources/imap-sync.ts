@@ -80,8 +80,7 @@ function batches(metas: Meta[], maxBytes: number): Meta[][] {
 }
 
 /** Where old mail starts on a first sync, by IMAP_EXISTING_MAIL. */
-function firstCheckpoint(ctx: SyncContext, uidValidity: string, metas: Meta[], now: Date): Checkpoint {
-  const scan_uid = metas.reduce((m, x) => Math.max(m, x.uid), 0);
+function firstCheckpoint(ctx: SyncContext, uidValidity: string, metas: Meta[], scan_uid: number, now: Date): Checkpoint {
   const base = { account: ctx.account, mailbox: ctx.settings.mailbox, uidvalidity: uidValidity, last_uid: 0, baseline_uid: 0, baseline_count: 0, scan_uid };
   switch (ctx.settings.existingMail) {
     case 'all':
@@ -129,17 +128,19 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
       }
     }
     metas.sort((a, b) => a.uid - b.uid);
+    // What a full scan finds: see Checkpoint.scan_uid.
+    const highestUid = metas.at(-1)?.uid ?? 0;
 
     let cp: Checkpoint;
     if (!stored) {
-      cp = firstCheckpoint(ctx, uidValidity, metas, now());
+      cp = firstCheckpoint(ctx, uidValidity, metas, highestUid, now());
       log.info({ uidValidity, messages: metas.length, existingMail: settings.existingMail, cutoff: cp.cutoff, baseline: cp.baseline_count }, 'first sync of the mailbox');
     } else if (stored.uidvalidity !== uidValidity) {
       log.warn(
         { previousUidValidity: stored.uidvalidity, uidValidity, messages: metas.length },
         'UIDVALIDITY changed: reading the whole mailbox again; messages already archived are recorded as duplicates and not answered',
       );
-      cp = { ...stored, uidvalidity: uidValidity, last_uid: 0, baseline_uid: 0, baseline_count: 0, scan_uid: metas.reduce((m, x) => Math.max(m, x.uid), 0) };
+      cp = { ...stored, uidvalidity: uidValidity, last_uid: 0, baseline_uid: 0, baseline_count: 0, scan_uid: highestUid };
     } else {
       cp = { ...stored };
     }
