@@ -9,7 +9,7 @@ import { classifyFiles } from '../classify/classify-files.js';
 import { detectFormat } from '../mail/file-format.js';
 import { loadRules } from '../rules/index.js';
 import { REPO } from '../testing/app.js';
-import { planDocx, registrationXlsx, zipArchive } from '../testing/documents.js';
+import { nestedFormDocx, planDocx, registrationXlsx, zipArchive } from '../testing/documents.js';
 import { IsolatedReader } from './isolated-reader.js';
 import { findSoffice, LibreOfficeConverter } from './libreoffice.js';
 import { readFiles } from './read-files.js';
@@ -90,6 +90,22 @@ describe('every format units send, read and classified', () => {
     const f = await classify('plan-with-form.docx');
     expect(f.classification.kinds.sort()).toEqual(['plan', 'registration']);
     expect(f.form?.rows).toEqual([{ unit: '彭泽县总工会', project: '核电建设劳动竞赛', participants: '200', contact: '赵强', phone: '0792-5621234' }]);
+  });
+
+  it('a form table inside a layout table: both tables read, and the layout rows after it kept', async () => {
+    const rows = [
+      { unit: '瑞昌市总工会', project: '铜冶炼职业技能竞赛', participants: '30', contact: '李娜', phone: '0792-4221234' },
+      { unit: '瑞昌市总工会', project: '“安康杯”安全知识竞赛', participants: '80', contact: '李娜', phone: '0792-4221234' },
+    ];
+    const content = await nestedFormDocx({ unit: '瑞昌市总工会', rows, filledBy: '李娜（工会办公室）' });
+    const [read] = await readFiles([{ filename: '报名表.docx', containerPath: '报名表.docx', contentType: '', format: 'docx', content }], withoutLibreOffice);
+    // The layout table, its nested cell holding the entries' text, then the entries themselves.
+    expect(read!.content?.tables).toHaveLength(2);
+    expect(read!.content?.tables[0]?.at(-1)).toEqual(['填表人', '李娜（工会办公室）']);
+    expect(read!.content?.tables[1]).toEqual([['参赛单位', '竞赛项目', '参赛人数', '联系人', '联系电话'], ...rows.map((r) => [r.unit, r.project, r.participants, r.contact, r.phone])]);
+    const f = classifyFiles([read!], rules.documents)[0]!;
+    expect(f.classification.kinds).toEqual(['registration']);
+    expect(f.form?.rows).toEqual(rows);
   });
 
   it.each([

@@ -1,60 +1,80 @@
 import mammoth from 'mammoth';
-import { fromBufferPromise } from 'yauzl';
 import { UnreadableError } from '../containers/budget.js';
 import { isTruncatedZip, LibraryCannotRead, MAX_TABLE_ROWS, scanError, type DocumentContent, type DocumentReader, type Table } from './reader.js';
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
-
-function htmlText(html: string): string {
-  return html
-    .replace(/<br\s*\/?>/g, '\n')
-    .replace(/<\/p>/g, '\n')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (m, e: string) => {
-      if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
-      return ENTITIES[e.toLowerCase()] ?? m;
-    })
-    .trim();
+/** The part of mammoth's document model read here (mammoth/lib/documents.js). */
+interface DocElement {
+  type: string;
+  value?: string;
+  children?: DocElement[];
+  colSpan?: number;
+  rowSpan?: number;
 }
 
-const span = (attrs: string, name: string) => Math.min(50, Math.max(1, Number(new RegExp(`${name}="(\\d+)"`).exec(attrs)?.[1] ?? 1)));
+/** mammoth's extractRawText, on the tree already read: paragraphs end in a blank line, tabs are kept. */
+function rawText(e: DocElement): string {
+  if (e.type === 'text') return e.value ?? '';
+  if (e.type === 'tab') return '\t';
+  return (e.children ?? []).map(rawText).join('') + (e.type === 'paragraph' ? '\n\n' : '');
+}
+
+/** A cell's text on one line; a line break inside the cell separates words as a space does. */
+function cellText(e: DocElement): string {
+  if (e.type === 'text') return e.value ?? '';
+  if (e.type === 'tab' || e.type === 'break') return ' ';
+  return (e.children ?? []).map(cellText).join('') + (e.type === 'paragraph' ? ' ' : '');
+}
+
+const span = (n: number | undefined) => Math.min(50, Math.max(1, n ?? 1));
 
 /**
- * mammoth's HTML is simple and well formed, so tables can be taken from it with patterns rather
- * than a DOM. Merged cells (colspan/rowspan) are repeated over the area they cover so that every
- * row keeps the header's columns; nested tables are flattened.
+ * Every table of the document, nested ones too (after the table holding them, whose cell keeps
+ * their text). Merged cells (colSpan/rowSpan; mammoth drops the cells a vertical merge covers)
+ * are repeated over the area they cover so that every row keeps the header's columns.
  */
-export function tablesFromHtml(html: string): Table[] {
+function tablesOf(root: DocElement): { tables: Table[]; images: number } {
   const tables: Table[] = [];
-  for (const t of html.matchAll(/<table>([\s\S]*?)<\/table>/g)) {
-    const grid: Table = [];
-    // Cells a rowspan carries into later rows: column → {text, rows left}.
-    const carried = new Map<number, { text: string; left: number }>();
-    for (const tr of t[1]!.matchAll(/<tr>([\s\S]*?)<\/tr>/g)) {
-      if (grid.length >= MAX_TABLE_ROWS) break;
-      const row: string[] = [];
-      const takeCarried = () => {
-        for (let c = carried.get(row.length); c; c = carried.get(row.length)) {
-          row.push(c.text);
-          if (--c.left === 0) carried.delete(row.length - 1);
-        }
-      };
-      for (const c of tr[1]!.matchAll(/<t[dh]([^>]*)>([\s\S]*?)<\/t[dh]>/g)) {
-        takeCarried();
-        const text = htmlText(c[2]!).replace(/\s+/g, ' ');
-        const cols = span(c[1]!, 'colspan');
-        const rows = span(c[1]!, 'rowspan');
-        for (let i = 0; i < cols; i++) {
-          if (rows > 1) carried.set(row.length, { text, left: rows - 1 });
-          row.push(text);
-        }
-      }
-      takeCarried();
-      if (row.some((c) => c !== '')) grid.push(row);
+  let images = 0;
+  const visit = (e: DocElement) => {
+    if (e.type === 'image') images++;
+    if (e.type === 'table') {
+      const grid = tableGrid(e);
+      if (grid.length > 0) tables.push(grid);
     }
-    if (grid.length > 0) tables.push(grid);
+    for (const c of e.children ?? []) visit(c);
+  };
+  visit(root);
+  return { tables, images };
+}
+
+function tableGrid(table: DocElement): Table {
+  const grid: Table = [];
+  // Cells a rowspan carries into later rows: column → {text, rows left}.
+  const carried = new Map<number, { text: string; left: number }>();
+  for (const tr of table.children ?? []) {
+    if (tr.type !== 'tableRow') continue;
+    if (grid.length >= MAX_TABLE_ROWS) break;
+    const row: string[] = [];
+    const takeCarried = () => {
+      for (let c = carried.get(row.length); c; c = carried.get(row.length)) {
+        row.push(c.text);
+        if (--c.left === 0) carried.delete(row.length - 1);
+      }
+    };
+    for (const cell of tr.children ?? []) {
+      if (cell.type !== 'tableCell') continue;
+      takeCarried();
+      const text = cellText(cell).replace(/\s+/g, ' ').trim();
+      const rows = span(cell.rowSpan);
+      for (let i = 0; i < span(cell.colSpan); i++) {
+        if (rows > 1) carried.set(row.length, { text, left: rows - 1 });
+        row.push(text);
+      }
+    }
+    takeCarried();
+    if (row.some((c) => c !== '')) grid.push(row);
   }
-  return tables;
+  return grid;
 }
 
 /**
@@ -66,50 +86,30 @@ export const docxReader: DocumentReader = {
   formats: ['docx'],
   async read(content: Buffer): Promise<DocumentContent> {
     if (isTruncatedZip(content)) throw new UnreadableError('corrupt', 'Word 文件已损坏或不完整（可能未传完），无法读取');
-    let images = 0;
+    // One read of the document: mammoth's model is taken as it is handed to the HTML converter,
+    // and the converter is given an empty document, so text, tables and images come from one
+    // parse of the XML instead of a text pass plus an HTML pass (which cost as much again).
+    let doc: DocElement | null = null;
     const options = {
-      ignoreEmptyParagraphs: true,
       externalFileAccess: false,
-      convertImage: mammoth.images.imgElement(async () => {
-        images++;
-        return { src: '' };
-      }),
+      includeDefaultStyleMap: false,
+      includeEmbeddedStyleMap: false,
+      transformDocument: (d: DocElement) => {
+        doc = d;
+        return { ...d, children: [] };
+      },
     };
     try {
-      const raw = await mammoth.extractRawText({ buffer: content });
-      const text = raw.value.replace(/\n{3,}/g, '\n\n').trim();
-      const empty = text.replace(/\s/g, '').length === 0;
-      // The HTML pass finds tables and counts images, and costs as much as the text pass: it runs
-      // only for a document with a table, or one without text (a scan pasted into Word?).
-      const html = empty || (await mayHaveTables(content)) ? await mammoth.convertToHtml({ buffer: content }, options) : null;
-      if (empty && images > 0) throw scanError('Word 文件中只有图片');
-      return { text, tables: html ? tablesFromHtml(html.value) : [] };
+      await mammoth.convertToHtml({ buffer: content }, options);
+      const root = doc as DocElement | null;
+      if (!root) throw new Error('mammoth returned no document');
+      const text = rawText(root).replace(/\n{3,}/g, '\n\n').trim();
+      const { tables, images } = tablesOf(root);
+      if (text.replace(/\s/g, '').length === 0 && images > 0) throw scanError('Word 文件中只有图片');
+      return { text, tables };
     } catch (err) {
       if (err instanceof UnreadableError) throw err;
       throw new LibraryCannotRead('corrupt', 'Word 文件已损坏或格式不正确，无法读取', (err as Error).message ?? String(err));
     }
   },
 };
-
-/**
- * Whether the document body has a table (w:tbl, whatever the namespace prefix). Anything odd
- * answers yes, so the full path runs and reports the problem.
- */
-async function mayHaveTables(content: Buffer): Promise<boolean> {
-  try {
-    const zip = await fromBufferPromise(content, { lazyEntries: true });
-    try {
-      for await (const entry of zip.eachEntry()) {
-        if (entry.fileName !== 'word/document.xml') continue;
-        const chunks: Buffer[] = [];
-        for await (const c of await zip.openReadStreamPromise(entry)) chunks.push(c as Buffer);
-        return /<(\w+:)?tbl[\s>]/.test(Buffer.concat(chunks).toString('utf8'));
-      }
-    } finally {
-      zip.close();
-    }
-  } catch {
-    return true;
-  }
-  return true;
-}

@@ -151,3 +151,35 @@ export function zipArchive(entries: ZipEntryInput[], opts: { utf8?: boolean; sto
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, end]);
 }
+
+/**
+ * A Word registration form whose entry table sits inside a layout table, with the layout's
+ * "filled in by" row after it: how forms converted from old templates often come.
+ */
+export async function nestedFormDocx(opts: { unit: string; rows: FormRowInput[]; filledBy: string }): Promise<Buffer> {
+  const cell = (t: string, o: { columnSpan?: number } = {}) => new TableCell({ ...o, children: t.split('\n').map((line) => new Paragraph(line)) });
+  const entries = new Table({
+    rows: [
+      new TableRow({ children: ['参赛单位', '竞赛项目', '参赛人数', '联系人', '联系电话'].map((t) => cell(t)) }),
+      ...opts.rows.map((r) => new TableRow({ children: [r.unit, r.project, r.participants, r.contact, r.phone].map((t) => cell(t)) })),
+    ],
+  });
+  const doc = new Document({
+    sections: [
+      {
+        children: [
+          new Table({
+            width: { size: 100, type: WidthType.PERCENTAGE },
+            rows: [
+              new TableRow({ children: [cell('九江市劳动和技能竞赛参赛报名表', { columnSpan: 2 })] }),
+              new TableRow({ children: [cell('填报单位'), cell(opts.unit)] }),
+              new TableRow({ children: [new TableCell({ columnSpan: 2, children: [new Paragraph('报名项目'), entries, new Paragraph('')] })] }),
+              new TableRow({ children: [cell('填表人'), cell(opts.filledBy)] }),
+            ],
+          }),
+        ],
+      },
+    ],
+  });
+  return Buffer.from(await Packer.toBuffer(doc));
+}
