@@ -9,7 +9,7 @@ import type { Db } from '../store/db.js';
 import type { HealthRecorder } from './health.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './imap-checkpoint.js';
 import { applyAfterAction } from './imap-after.js';
-import { uidSet } from './imap-uids.js';
+import { imapSourceId, uidSet } from './imap-uids.js';
 import { crashPoint } from '../util/crash-point.js';
 
 export interface SyncContext {
@@ -49,7 +49,7 @@ export interface SyncResult {
   fullScan: boolean;
 }
 
-export const imapSourceId = (mailbox: string, uidValidity: string, uid: number) => `imap:${mailbox}/${uidValidity}/${uid}`;
+export { imapSourceId };
 
 /** Messages fetched into memory per round trip: at most this many, and about this many bytes. */
 const BATCH_COUNT = 100;
@@ -237,12 +237,12 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
           let stop = applied;
           while (stop < plan.length && !plan[stop]!.msg) stop++;
           passOver(stop);
-          if (done.length > 0) await applyAfterAction(client, db, settings, done, log).catch(() => {});
+          if (done.length > 0) await applyAfterAction(client, db, settings, uidValidity, done, log).catch(() => {});
           throw err;
         }
         // Only once decided and durable may a message change flags or leave the mailbox. Before
         // the checkpoint: a crash in between repeats the (idempotent) action, never skips it.
-        if (done.length > 0) await applyAfterAction(client, db, settings, done, log);
+        if (done.length > 0) await applyAfterAction(client, db, settings, uidValidity, done, log);
         crashPoint('imap-batch');
         await saveCheckpoint(db, cp, now());
         if (lastReceived) {

@@ -1,3 +1,6 @@
+/** The archive's source id of a message in a mailbox: which UID, under which UIDVALIDITY. */
+export const imapSourceId = (mailbox: string, uidValidity: string, uid: number) => `imap:${mailbox}/${uidValidity}/${uid}`;
+
 /** "1:3,7,9:10": a UID set for UID FETCH/STORE/MOVE, compact so long runs stay one range. */
 export function uidSet(uids: number[]): string {
   const sorted = [...new Set(uids)].sort((a, b) => a - b);

@@ -6,6 +6,7 @@ import { PipelineStopped } from '../pipeline/pipeline.js';
 import { Backoff } from './backoff.js';
 import { HealthRecorder } from './health.js';
 import { createImapClient, identifyAfterLogin } from './imap-client.js';
+import { catchUpAfterAction } from './imap-after.js';
 import { syncMailbox, type SyncContext, type SyncResult } from './imap-sync.js';
 
 /** What a sync needs, less what the watcher owns itself (the account, its health record). */
@@ -182,6 +183,13 @@ export class ImapWatcher {
       await this.o.afterSync?.(result);
     } catch (err) {
       this.log.error({ err: errorText(err) }, 'after-sync work failed');
+    }
+    // After afterSync: it retries the messages in error, whose action is still to be applied.
+    if (this.stopped || !client.usable) return;
+    try {
+      await catchUpAfterAction(client, this.o.db, this.o.settings, this.log);
+    } catch (err) {
+      this.log.warn({ err: errorText(err) }, 'after-processing action for earlier messages failed; tried again after the next sync');
     }
   }
 

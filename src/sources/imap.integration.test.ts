@@ -27,7 +27,7 @@ let userSeq = 0;
 let unavailable: unknown = null;
 beforeAll(async () => {
   try {
-    dovecot = await startDovecot({ users: Array.from({ length: 16 }, (_, i) => ({ user: `unit${i}@example.test`, password: `pw-${i}/#@` })) });
+    dovecot = await startDovecot({ users: Array.from({ length: 18 }, (_, i) => ({ user: `unit${i}@example.test`, password: `pw-${i}/#@` })) });
   } catch (err) {
     unavailable = err;
   }
@@ -231,6 +231,37 @@ describe('IMAP source against Dovecot', () => {
     expect((await dovecot.messages('INBOX', keywordUser)).map((m) => m.flags.includes('$Intake'))).toEqual([true, true]);
     expect(await dovecot.messages('INBOX', moveUser)).toEqual([]);
     expect(await dovecot.messages('Processed/2021', moveUser)).toHaveLength(2);
+  });
+
+  it('a message in error when its sync passed it gets the after-processing action once a retry decides it', async () => {
+    const [seenUser, moveUser] = [nextUser(), nextUser()];
+    const mail = [
+      { raw: fixture('01-xunyang-complete.eml'), date: july(15) },
+      { raw: fixture('02-chaisang-zip-gbk.eml'), date: july(16) },
+    ];
+    for (const u of [seenUser, moveUser]) await dovecot.append(mail, { user: u });
+    // The first message's first analysis fails (as when the reading process cannot start): it is
+    // recorded in error, the sync goes past it, and the retry after the sync decides it.
+    const failingOnce = () => {
+      let failures = 1;
+      return (stage: string) => {
+        if (stage === 'parse' && failures-- > 0) throw new Error('injected: document reader process could not be started');
+      };
+    };
+    const [seen, moved] = await Promise.all([
+      intake(seenUser, { env: { ...NO_POLL, IMAP_AFTER: 'seen' }, afterStage: failingOnce() }),
+      intake(moveUser, { env: { ...NO_POLL, IMAP_AFTER: 'move:Processed' }, afterStage: failingOnce() }),
+    ]);
+    for (const svc of [seen, moved]) {
+      await waitFor('both answered', () => svc.outbox().length === 2);
+      const rows = await svc.app.db.selectFrom('messages').select(['status', 'attempts', 'after_action_at']).orderBy('id').execute();
+      // One of the two was in error once (which one: whichever is parsed first of the two read ahead).
+      expect(rows.map((r) => r.attempts).sort()).toEqual([0, 1]);
+      expect(rows.every((r) => r.status === 'decided' && typeof r.after_action_at === 'string')).toBe(true);
+    }
+    expect((await dovecot.messages('INBOX', seenUser)).map((m) => m.flags.includes('\\Seen'))).toEqual([true, true]);
+    expect(await dovecot.messages('INBOX', moveUser)).toEqual([]);
+    expect(await dovecot.messages('Processed', moveUser)).toHaveLength(2);
   });
 
   it('streams a message above MAX_MESSAGE_MB to the archive and decides it from there in bounded memory, then carries on', async () => {

@@ -221,6 +221,15 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.alterTable('imap_checkpoints').addColumn('scan_uid', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    '0008_imap_after_action': {
+      async up(db) {
+        // A message decided after an error (or by a later run) is past the sync that would have
+        // applied IMAP_AFTER to it; the column says which still need it. Messages decided before
+        // it existed had it applied by their sync (or had none to apply): they count as done.
+        await db.schema.alterTable('messages').addColumn('after_action_at', 'text').execute();
+        await sql`update messages set after_action_at = decided_at where status = 'decided' and source like 'imap:%'`.execute(db);
+      },
+    },
   };
 }
 

@@ -44,6 +44,8 @@ export interface MessagesTable {
   /** A person's decision: a unit id, or "-" for "from no unit". Overrides matching. */
   assigned_unit: string | null;
   assigned_at: string | null;
+  /** When IMAP_AFTER's action (\\Seen, a keyword, a move) was applied to it on the server; null: not yet, or IMAP_AFTER=none. */
+  after_action_at: string | null;
 }
 
 export interface DocumentsTable {
