@@ -298,7 +298,7 @@ describe('a batch of messages', () => {
 });
 
 describe('readers that cannot read at all', () => {
-  it('leave the message in error, its files not blamed and nothing sent; the next attempt decides it', async () => {
+  it('leave the message in error, its files not blamed, nothing sent and no attempt used up; the next attempt decides it', async () => {
     app = await testApp();
     const [real] = isolatedReaders('off', 1);
     let available = false;
@@ -311,11 +311,15 @@ describe('readers that cannot read at all', () => {
         return real!.read(content, filename, format);
       },
     };
-    const pipeline = new Pipeline({ db: app.db, raw: app.raw, rules: app.rules, log: silentLogger, readers: [flaky] });
+    const pipeline = new Pipeline({ db: app.db, raw: app.raw, rules: app.rules, log: silentLogger, readers: [flaky], maxAttempts: 3 });
     const outcome = await pipeline.process(await readMessageFile(fixtureMail('01-xunyang-complete.eml')));
     expect(outcome).toMatchObject({ status: 'error', error: expect.stringContaining('ReaderUnavailable') });
     expect(await app.db.selectFrom('documents').select('id').execute()).toEqual([]);
     expect(await app.db.selectFrom('outbox').select('id').execute()).toEqual([]);
+    // However many cycles the reader stays away, the message is not used up: its attempts count
+    // only failures of its own, and it is tried again with every cycle.
+    for (let i = 0; i < 5; i++) expect(await pipeline.recover()).toMatchObject([{ status: 'error' }]);
+    expect(await app.db.selectFrom('messages').select(['status', 'attempts']).execute()).toEqual([{ status: 'error', attempts: 0 }]);
     available = true;
     const [again] = await pipeline.recover();
     expect(again).toMatchObject({ status: 'decided', decision: { kind: 'ack' } });

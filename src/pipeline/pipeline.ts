@@ -1,7 +1,7 @@
 import type { RawStore } from '../archive/raw-store.js';
 import { classifyFiles } from '../classify/classify-files.js';
 import { expandMessage } from '../containers/expand.js';
-import type { DocumentReader } from '../documents/reader.js';
+import { ReaderUnavailable, type DocumentReader } from '../documents/reader.js';
 import { readFiles } from '../documents/read-files.js';
 import { isolatedReaders } from '../documents/isolated-reader.js';
 import type { Logger } from '../log.js';
@@ -252,9 +252,13 @@ export class Pipeline {
       return { row: row.id, status: 'decided', decision };
     } catch (err) {
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      // Attempts count what a message itself may cause, so that one which keeps failing stops
+      // being retried; a reading process that cannot start says nothing about the message, which
+      // is retried with every cycle until the reader is back, however long that takes.
+      const counted = err instanceof ReaderUnavailable ? 0 : 1;
       await db
         .updateTable('messages')
-        .set((eb) => ({ status: 'error', error: error.slice(0, 2000), attempts: eb('attempts', '+', 1) }))
+        .set((eb) => ({ status: 'error', error: error.slice(0, 2000), attempts: eb('attempts', '+', counted) }))
         .where('id', '=', row.id)
         .where('status', '!=', 'decided')
         .execute();
