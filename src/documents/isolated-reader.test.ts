@@ -1,5 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +78,18 @@ const until = async (cond: () => boolean) => {
   expect(cond()).toBe(true);
 };
 const file = (name: string) => Buffer.from(name);
+const waitUntil = async (cond: () => boolean, ms: number) => {
+  for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+  expect(cond()).toBe(true);
+};
+/** The process has exited: gone, or a zombie waiting to be reaped. */
+const ended = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0] === 'Z';
+  } catch {
+    return true;
+  }
+};
 
 describe('the reading process is kept busy', () => {
   it('has the next file before it has answered the one it is reading, and reads them in order', async () => {
@@ -195,17 +207,35 @@ process.exit(130);
     expect(out.code).toBe(130);
     expect(pid).toBeGreaterThan(0);
     // Gone, or a zombie waiting to be reaped: not a stopped (or running) orphan.
-    const state = () => {
-      try {
-        return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
-      } catch {
-        return 'gone';
-      }
-    };
     try {
-      await until(() => state() === 'gone' || state() === 'Z');
+      await until(() => ended(pid));
     } finally {
-      if (state() !== 'gone' && state() !== 'Z') process.kill(pid, 'SIGKILL');
+      if (!ended(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('a LibreOffice conversion does not outlive a reading process killed while it runs', async () => {
+    const dir = tempDir();
+    // A stand-in for soffice that hangs, with a child of its own as soffice.bin is of oosplash.
+    const soffice = join(dir, 'soffice');
+    const pids = join(dir, 'pids');
+    writeFileSync(soffice, `#!/bin/sh\nsleep 300 &\necho $$ $! > ${JSON.stringify(pids)}\nwait\n`, { mode: 0o755 });
+    const children: ChildProcess[] = [];
+    const reader = new IsolatedReader({ soffice, sofficeTimeoutMs: 3000, spawn: (worker, o) => (children.push(fork(worker, o)), children.at(-1)!) });
+    let office: number[] = [];
+    try {
+      const read = reader.read(readFileSync(join(REPO, 'fixtures', 'documents', 'plan.rtf')), 'plan.rtf', 'rtf');
+      read.catch(() => {});
+      await waitUntil(() => existsSync(pids) && readFileSync(pids, 'utf8').trim().split(' ').length === 2, 30_000);
+      office = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+      // As the service does to a process over a file's time limit, or on its way out: no
+      // handler of the reading process runs.
+      process.kill(children[0]!.pid!, 'SIGKILL');
+      await waitUntil(() => office.every(ended), 15_000);
+    } finally {
+      reader.close();
+      for (const pid of office) if (!ended(pid)) process.kill(pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);

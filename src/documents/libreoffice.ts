@@ -108,24 +108,44 @@ export class LibreOfficeConverter implements OfficeConverter {
   }
 }
 
+/** GNU coreutils' timeout, when there is one: see runGroup. */
+const TIMEOUT_BIN = ['/usr/bin/timeout', '/bin/timeout'].find(executable) ?? null;
+
+/** Process groups of conversions running in this process: ended with it (see runGroup). */
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pgid of liveGroups) killGroup(pgid);
+});
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
 /**
  * Runs a command in its own process group and kills the whole group on timeout: soffice is a
  * launcher (oosplash) around soffice.bin, and killing only the launcher leaves the office running.
+ * The group must not outlive the reading process that started it either, which may itself be
+ * killed (a file over its time limit, the service exiting) with no chance to clean up: the
+ * command runs under coreutils' timeout, which leads the group and SIGKILLs all of it a little
+ * after our own limit, whoever is left to watch.
  */
 function runGroup(cmd: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
+    const [file, argv] = TIMEOUT_BIN ? [TIMEOUT_BIN, ['--signal=KILL', String(Math.ceil(timeoutMs / 1000) + 2), cmd, ...args]] : [cmd, args];
+    const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
+    const pgid = child.pid;
+    if (pgid) liveGroups.add(pgid);
     let stderr = '';
     let timedOut = false;
     child.stderr.on('data', (d: Buffer) => {
       if (stderr.length < 4000) stderr += d.toString('utf8');
     });
     const kill = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
+      if (pgid) killGroup(pgid);
     };
     const timer = setTimeout(() => {
       timedOut = true;
@@ -133,12 +153,14 @@ function runGroup(cmd: string, args: string[], timeoutMs: number, env: NodeJS.Pr
     }, timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
+      if (pgid) liveGroups.delete(pgid);
       reject(new ConversionError(`LibreOffice could not be started: ${err.message}`));
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
       // Anything the office left behind in its group goes too.
       kill();
+      if (pgid) liveGroups.delete(pgid);
       resolve({ code, stderr: stderr.replace(/^Warning: failed to launch javaldx.*\n?/gm, ''), timedOut });
     });
   });
