@@ -44,7 +44,17 @@ export interface DovecotOptions {
   users?: DovecotUser[];
   /** Appended to the generated dovecot.conf, e.g. `imap_capability = ...` to hide IDLE. */
   extraConfig?: string;
+  /**
+   * TLS as providers offer it: STARTTLS on the IMAP port and implicit TLS on `tlsPort`, with the
+   * certificate in fixtures/tls (for 127.0.0.1 and localhost, self-signed: a client trusts it
+   * only when told to, e.g. through NODE_EXTRA_CA_CERTS=TEST_TLS_CERT).
+   */
+  tls?: boolean;
 }
+
+/** The test servers' certificate (also its own CA) and key. */
+export const TEST_TLS_CERT = join(import.meta.dirname, '..', '..', 'fixtures', 'tls', 'server.crt');
+const TEST_TLS_KEY = join(import.meta.dirname, '..', '..', 'fixtures', 'tls', 'server.key');
 
 export interface AppendOptions {
   /** The INTERNALDATE the server records (receipt time). */
@@ -105,6 +115,8 @@ export class Dovecot {
     public port: number,
     users: DovecotUser[],
     private readonly extraConfig: string,
+    /** The implicit-TLS (imaps) port; 0 without `tls`. */
+    readonly tlsPort = 0,
   ) {
     this.users = users;
   }
@@ -116,7 +128,7 @@ export class Dovecot {
     let lastError: unknown;
     // A free port can be taken between probing and binding by another engineer's test: retry.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const d = new Dovecot(dir, await freePort(), users, opts.extraConfig ?? '');
+      const d = new Dovecot(dir, await freePort(), users, opts.extraConfig ?? '', opts.tls ? await freePort() : 0);
       d.writeConfig();
       try {
         await d.startServer();
@@ -196,7 +208,7 @@ base_dir = ${join(this.dir, 'run')}
 state_dir = ${join(this.dir, 'state')}
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+${this.tlsPort ? `ssl = yes\nssl_cert = <${TEST_TLS_CERT}\nssl_key = <${TEST_TLS_KEY}` : 'ssl = no'}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = ${this.logPath}
@@ -233,7 +245,8 @@ service imap-login {
     port = ${this.port}
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = ${this.tlsPort}
   }
 }
 service anvil {
