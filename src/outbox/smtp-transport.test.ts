@@ -8,6 +8,7 @@ describe('what an SMTP failure means for a reply', () => {
     [{ code: 'ETIMEDOUT' }, false, 'connection'],
     [{ code: 'EDNS' }, false, 'connection'],
     [{ code: 'ETLS' }, false, 'connection'],
+    [{ code: 'ETLS', responseCode: 500, command: 'STARTTLS' }, false, 'connection'], // STARTTLS required, the server does not offer it
     [{ code: 'ECONNECTION', responseCode: 421, command: 'CONN' }, false, 'connection'],
     [{ code: 'EAUTH', responseCode: 535, command: 'AUTH PLAIN' }, false, 'connection'], // a wrong authorisation code holds every reply
     [{ code: 'EENVELOPE', responseCode: 451, command: 'MAIL FROM' }, false, 'connection'], // the account is throttled

@@ -25,6 +25,10 @@ export function classifySmtpError(err: SmtpErrorFacts, handedOver: boolean): Fai
   }
   // A refused login is the account's problem, not the reply's: every reply waits for the fix.
   if (err.code === 'EAUTH' || err.code === 'ENOAUTH' || err.command?.startsWith('AUTH')) return 'connection';
+  // So is a connection that cannot be made secure: a server answering STARTTLS with "500
+  // command not recognized" (the wrong port, or STARTTLS stripped on the way) would otherwise
+  // fail every reply for good, one after another, though none of them is at fault.
+  if (err.code === 'ETLS' || err.command === 'STARTTLS') return 'connection';
   if (code === 421) return 'connection';
   if (code !== undefined) {
     if (code >= 500 && code !== 503) return 'permanent';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixtureMail, tempDir } from '../testing/app.js';
 import { runCli, startCli } from '../testing/cli.js';
-import { startDovecot, TEST_TLS_CERT, type Dovecot } from '../testing/dovecot.js';
+import { startDovecot, type Dovecot } from '../testing/dovecot.js';
+import { TEST_TLS_CERT } from '../testing/tls.js';
 import { waitFor } from '../testing/imap-service.js';
 
 /**

@@ -4,6 +4,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
+import { TEST_TLS_CERT, TEST_TLS_KEY } from './tls.js';
 
 /**
  * Test harness: a real Dovecot IMAP server in a temp dir, on a free loopback port, run as the
@@ -52,9 +53,6 @@ export interface DovecotOptions {
   tls?: boolean;
 }
 
-/** The test servers' certificate (also its own CA) and key. */
-export const TEST_TLS_CERT = join(import.meta.dirname, '..', '..', 'fixtures', 'tls', 'server.crt');
-const TEST_TLS_KEY = join(import.meta.dirname, '..', '..', 'fixtures', 'tls', 'server.key');
 
 export interface AppendOptions {
   /** The INTERNALDATE the server records (receipt time). */

@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
+import { readFileSync } from 'node:fs';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { TEST_TLS_CERT, TEST_TLS_KEY } from './tls.js';
 
 /** Test material only: a real SMTP server (the smtp-server package) in the test process. */
 
@@ -11,6 +13,8 @@ export interface CapturedMail {
   raw: Buffer;
   parsed: ParsedMail;
   messageId: string;
+  /** Whether the session was encrypted (TLS from the start, or after STARTTLS). */
+  secure: boolean;
 }
 
 /**
@@ -31,6 +35,12 @@ export interface TestSmtpOptions {
   rejectRecipients?: string[];
   /** Called with each accepted message, e.g. to file a copy in a Sent folder as Sina does. */
   onAccepted?: (mail: CapturedMail) => Promise<void> | void;
+  /**
+   * TLS as providers offer it, with the certificate in fixtures/tls (self-signed, for 127.0.0.1):
+   * `secure` from the first byte (465), `starttls` offered on a plain port (587), login only
+   * after it. Without it the server is plain text and offers no STARTTLS.
+   */
+  tls?: 'secure' | 'starttls';
 }
 
 export class TestSmtpServer {
@@ -40,6 +50,8 @@ export class TestSmtpServer {
   authFailures = 0;
   /** Connections the server saw, including refused ones. */
   connections = 0;
+  /** Logins tried, right or wrong: a client that must not send its password sends none. */
+  authAttempts = 0;
   private server: SMTPServer | null = null;
 
   private constructor(
@@ -56,11 +68,13 @@ export class TestSmtpServer {
   }
 
   private listen(): Promise<void> {
+    const tls = this.opts.tls;
     const server = new SMTPServer({
-      // Plain text on loopback: the client is configured with SMTP_TLS=none for the tests.
-      secure: false,
-      disabledCommands: ['STARTTLS'],
-      allowInsecureAuth: true,
+      // Without `tls`: plain text on loopback, the client configured with SMTP_TLS=none.
+      secure: tls === 'secure',
+      ...(tls ? { key: readFileSync(TEST_TLS_KEY), cert: readFileSync(TEST_TLS_CERT) } : {}),
+      disabledCommands: tls === 'starttls' ? [] : ['STARTTLS'],
+      allowInsecureAuth: !tls,
       authMethods: ['PLAIN', 'LOGIN'],
       logger: false,
       onConnect: (_session: SMTPServerSession, cb: (err?: Error | null) => void) => {
@@ -69,6 +83,7 @@ export class TestSmtpServer {
         cb();
       },
       onAuth: (auth, _session, cb) => {
+        this.authAttempts++;
         if (auth.username === this.user && auth.password === this.password) return cb(null, { user: auth.username });
         this.authFailures++;
         cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
@@ -91,6 +106,7 @@ export class TestSmtpServer {
               raw,
               parsed,
               messageId: parsed.messageId ?? '',
+              secure: session.secure,
             };
             try {
               await this.opts.onAccepted?.(mail);
