@@ -3,13 +3,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { Document, Packer, Paragraph, Table, TableCell, TableRow } from 'docx';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyFiles } from '../classify/classify-files.js';
 import { detectFormat } from '../mail/file-format.js';
 import { loadRules } from '../rules/index.js';
 import { REPO } from '../testing/app.js';
-import { nestedFormDocx, planDocx, registrationXlsx, zipArchive } from '../testing/documents.js';
+import { deeplyNestedDocx, nestedFormDocx, planDocx, registrationXlsx, zipArchive } from '../testing/documents.js';
 import { IsolatedReader } from './isolated-reader.js';
 import { findSoffice, LibreOfficeConverter } from './libreoffice.js';
 import { readFiles } from './read-files.js';
@@ -31,6 +32,29 @@ const LIANXI = [
   { unit: '濂溪区总工会', project: '第二届全市产业工人职业技能竞赛（焊工）', participants: '36', contact: '王丽', phone: '0792-8561234' },
   { unit: '濂溪区总工会', project: '“安康杯”安全知识竞赛', participants: '120', contact: '王丽', phone: '13907921234', notes: '含3个企业' },
 ];
+
+/** The same package with some parts rewritten: how a hostile file is made from a good one. */
+async function rewrite(zip: Buffer, edit: (name: string, text: string) => string, extra: Array<{ name: string; content: Buffer }> = []): Promise<Buffer> {
+  const entries: Array<{ name: string; content: Buffer }> = [];
+  const zf = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.fromBuffer(zip, { lazyEntries: true }, (e, z) => (e ? rej(e) : res(z))));
+  await new Promise<void>((resolve, reject) => {
+    zf.on('entry', (entry: yauzl.Entry) =>
+      zf.openReadStream(entry, (err, stream) => {
+        if (err) return reject(err);
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          const content = Buffer.concat(chunks);
+          entries.push({ name: entry.fileName, content: /\.(xml|rels)$/.test(entry.fileName) ? Buffer.from(edit(entry.fileName, content.toString('utf8')), 'utf8') : content });
+          zf.readEntry();
+        });
+      }),
+    );
+    zf.on('end', resolve);
+    zf.readEntry();
+  });
+  return zipArchive([...entries, ...extra], { utf8: true });
+}
 
 describe('every format units send, read and classified', () => {
   it.each([
@@ -106,6 +130,30 @@ describe('every format units send, read and classified', () => {
     const f = classifyFiles([read!], rules.documents)[0]!;
     expect(f.classification.kinds).toEqual(['registration']);
     expect(f.form?.rows).toEqual(rows);
+  });
+
+  it('tables nested deep inside each other are each read once, their text not copied into every table around them', async () => {
+    const depth = 120;
+    const content = await deeplyNestedDocx(depth);
+    const [read] = await readFiles([{ filename: 'nested.docx', containerPath: 'nested.docx', contentType: '', format: 'docx', content }], withoutLibreOffice);
+    const tables = read!.content!.tables;
+    expect(tables).toHaveLength(depth);
+    expect(tables.at(-1)).toEqual([[`第${depth}层`]]);
+    // Each level's label appears in its own table only: linear in the depth, not quadratic.
+    const cellChars = tables.flat(2).join('').length;
+    expect(cellChars).toBeLessThan(depth * 10);
+  });
+
+  it('a merged cell whose span cannot be read counts as one cell, so the row keeps its columns', async () => {
+    const cell = (t: string, columnSpan?: number) => new TableCell({ ...(columnSpan ? { columnSpan } : {}), children: [new Paragraph(t)] });
+    const table = new Table({ rows: [new TableRow({ children: [cell('参赛单位', 2)] }), new TableRow({ children: [cell('瑞昌市总工会'), cell('铜冶炼职业技能竞赛')] })] });
+    const good = Buffer.from(await Packer.toBuffer(new Document({ sections: [{ children: [table] }] })));
+    // As a generator that writes a bad w:gridSpan leaves it: mammoth reads it as NaN.
+    let spoiled = 0;
+    const content = await rewrite(good, (n, t) => (n === 'word/document.xml' ? t.replace(/<w:gridSpan w:val="2"\/>/g, () => (spoiled++, '<w:gridSpan w:val="x"/>')) : t));
+    expect(spoiled).toBe(1);
+    const [read] = await readFiles([{ filename: 'form.docx', containerPath: 'form.docx', contentType: '', format: 'docx', content }], withoutLibreOffice);
+    expect(read!.content?.tables).toEqual([[['参赛单位'], ['瑞昌市总工会', '铜冶炼职业技能竞赛']]]);
   });
 
   it.each([
@@ -204,28 +252,6 @@ describe('nothing external is ever resolved', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  /** The same package with some parts rewritten: how a hostile file is made from a good one. */
-  async function rewrite(zip: Buffer, edit: (name: string, text: string) => string, extra: Array<{ name: string; content: Buffer }> = []): Promise<Buffer> {
-    const entries: Array<{ name: string; content: Buffer }> = [];
-    const zf = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.fromBuffer(zip, { lazyEntries: true }, (e, z) => (e ? rej(e) : res(z))));
-    await new Promise<void>((resolve, reject) => {
-      zf.on('entry', (entry: yauzl.Entry) =>
-        zf.openReadStream(entry, (err, stream) => {
-          if (err) return reject(err);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            const content = Buffer.concat(chunks);
-            entries.push({ name: entry.fileName, content: /\.(xml|rels)$/.test(entry.fileName) ? Buffer.from(edit(entry.fileName, content.toString('utf8')), 'utf8') : content });
-            zf.readEntry();
-          });
-        }),
-      );
-      zf.on('end', resolve);
-      zf.readEntry();
-    });
-    return zipArchive([...entries, ...extra], { utf8: true });
-  }
 
   const doctype = () => `<!DOCTYPE x [<!ENTITY web SYSTEM "http://127.0.0.1:${port}/xxe"><!ENTITY file SYSTEM "file://${secret}"><!ENTITY % remote SYSTEM "http://127.0.0.1:${port}/dtd"> %remote;]>`;
   const withDoctype = (text: string) => text.replace(/^(<\?xml[^>]*\?>)?/, (m) => `${m}${doctype()}`);

@@ -1,6 +1,6 @@
 import mammoth from 'mammoth';
 import { UnreadableError } from '../containers/budget.js';
-import { isTruncatedZip, LibraryCannotRead, MAX_TABLE_ROWS, scanError, type DocumentContent, type DocumentReader, type Table } from './reader.js';
+import { isTruncatedZip, LibraryCannotRead, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, scanError, type DocumentContent, type DocumentReader, type Table } from './reader.js';
 
 /** The part of mammoth's document model read here (mammoth/lib/documents.js). */
 interface DocElement {
@@ -18,18 +18,23 @@ function rawText(e: DocElement): string {
   return (e.children ?? []).map(rawText).join('') + (e.type === 'paragraph' ? '\n\n' : '');
 }
 
-/** A cell's text on one line; a line break inside the cell separates words as a space does. */
+/**
+ * A cell's text on one line; a line break inside the cell separates words as a space does. A
+ * table nested in the cell is left out: it is a table of its own, and copying its text into every
+ * table around it would cost time and memory quadratic in the nesting depth (a hostile file).
+ */
 function cellText(e: DocElement): string {
   if (e.type === 'text') return e.value ?? '';
   if (e.type === 'tab' || e.type === 'break') return ' ';
+  if (e.type === 'table') return '';
   return (e.children ?? []).map(cellText).join('') + (e.type === 'paragraph' ? ' ' : '');
 }
 
-const span = (n: number | undefined) => Math.min(50, Math.max(1, n ?? 1));
+/** A merge's extent; a missing or unreadable w:gridSpan (mammoth gives NaN) is one cell, as Word reads it. */
+const span = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? Math.min(50, Math.max(1, n)) : 1);
 
 /**
- * Every table of the document, nested ones too (after the table holding them, whose cell keeps
- * their text). Merged cells (colSpan/rowSpan; mammoth drops the cells a vertical merge covers)
+ * Every table of the document, nested ones too (after the table holding them). Merged cells (colSpan/rowSpan; mammoth drops the cells a vertical merge covers)
  * are repeated over the area they cover so that every row keeps the header's columns.
  */
 function tablesOf(root: DocElement): { tables: Table[]; images: number } {
@@ -66,7 +71,7 @@ function tableGrid(table: DocElement): Table {
       takeCarried();
       const text = cellText(cell).replace(/\s+/g, ' ').trim();
       const rows = span(cell.rowSpan);
-      for (let i = 0; i < span(cell.colSpan); i++) {
+      for (let i = 0; i < span(cell.colSpan) && row.length < MAX_TABLE_COLUMNS; i++) {
         if (rows > 1) carried.set(row.length, { text, left: rows - 1 });
         row.push(text);
       }

@@ -52,6 +52,8 @@ describe('replies over TLS', () => {
     expect(rows).toMatchObject([{ status: 'pending', lastError: expect.stringMatching(/self[- ]signed certificate/i) }]);
     expect(secure.messages.length).toBe(before.messages);
     expect(secure.authAttempts).toBe(before.auth);
+    // The server saw the client give up in the handshake.
+    expect(secure.errors.map((e) => e.message)).toContainEqual(expect.stringMatching(/TLS/));
   });
 
   it('STARTTLS is required: a server that does not offer it gets no password and no reply', async () => {

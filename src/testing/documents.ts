@@ -183,3 +183,13 @@ export async function nestedFormDocx(opts: { unit: string; rows: FormRowInput[];
   });
   return Buffer.from(await Packer.toBuffer(doc));
 }
+
+/** Tables nested `depth` deep, one in the only cell of the one before, each labelled with its level. */
+export async function deeplyNestedDocx(depth: number): Promise<Buffer> {
+  let inner: Table | null = null;
+  for (let level = depth; level >= 1; level--) {
+    const children = [new Paragraph(`第${level}层`), ...(inner ? [inner, new Paragraph('')] : [])];
+    inner = new Table({ rows: [new TableRow({ children: [new TableCell({ children })] })] });
+  }
+  return Buffer.from(await Packer.toBuffer(new Document({ sections: [{ children: [inner!] }] })));
+}

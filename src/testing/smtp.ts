@@ -52,6 +52,8 @@ export class TestSmtpServer {
   connections = 0;
   /** Logins tried, right or wrong: a client that must not send its password sends none. */
   authAttempts = 0;
+  /** Connection errors the server saw (a client dropping the TLS handshake). */
+  readonly errors: Error[] = [];
   private server: SMTPServer | null = null;
 
   private constructor(
@@ -121,6 +123,9 @@ export class TestSmtpServer {
       },
     });
     this.server = server;
+    // A client that gives up mid-handshake (a certificate it refuses) is an 'error' of the
+    // server; unheard, it would be an uncaught exception in the test process.
+    server.on('error', (err: Error) => this.errors.push(err));
     return new Promise((resolve, reject) => {
       server.server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => {
