@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -108,8 +108,18 @@ export class LibreOfficeConverter implements OfficeConverter {
   }
 }
 
-/** GNU coreutils' timeout, when there is one: see runGroup. */
-const TIMEOUT_BIN = ['/usr/bin/timeout', '/bin/timeout'].find(executable) ?? null;
+/**
+ * GNU coreutils' timeout, when there is one (see runGroup); looked up at the first conversion.
+ * Only GNU's: BusyBox's kills the command alone, not the office processes it started.
+ */
+let groupTimeout: string | null | undefined;
+function gnuTimeout(): string | null {
+  if (groupTimeout === undefined) {
+    const bin = ['/usr/bin/timeout', '/bin/timeout'].find(executable) ?? null;
+    groupTimeout = bin && spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 5000 }).stdout?.includes('GNU coreutils') ? bin : null;
+  }
+  return groupTimeout;
+}
 
 /** Process groups of conversions running in this process: ended with it (see runGroup). */
 const liveGroups = new Set<number>();
@@ -135,7 +145,8 @@ function killGroup(pgid: number): void {
  */
 function runGroup(cmd: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const [file, argv] = TIMEOUT_BIN ? [TIMEOUT_BIN, ['--signal=KILL', String(Math.ceil(timeoutMs / 1000) + 2), cmd, ...args]] : [cmd, args];
+    const timeout = gnuTimeout();
+    const [file, argv] = timeout ? [timeout, ['-s', 'KILL', String(Math.ceil(timeoutMs / 1000) + 2), cmd, ...args]] : [cmd, args];
     const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
     const pgid = child.pid;
     if (pgid) liveGroups.add(pgid);

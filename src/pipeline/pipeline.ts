@@ -57,7 +57,11 @@ export class PipelineStopped extends Error {
   }
 }
 
-export type Outcome = { row: number; status: 'decided'; decision: Decision } | { row: number; status: 'seen' } | { row: number; status: 'error'; error: string };
+export type Outcome =
+  | { row: number; status: 'decided'; decision: Decision }
+  | { row: number; status: 'seen' }
+  /** `readerUnavailable`: the reading process could not be used; the message is not to blame. */
+  | { row: number; status: 'error'; error: string; readerUnavailable?: true };
 
 export class Pipeline {
   private readonly readers: readonly DocumentReader[];
@@ -174,7 +178,11 @@ export class Pipeline {
     const out: Outcome[] = [];
     for (const row of rows) {
       if (this.stopping) throw new PipelineStopped();
-      out.push(await this.decide(row));
+      const outcome = await this.decide(row);
+      out.push(outcome);
+      // No reading process: the rest would each wait for a start that fails too (up to a minute
+      // each). They keep their turn for the next cycle.
+      if (outcome.status === 'error' && outcome.readerUnavailable) break;
     }
     return out;
   }
@@ -263,7 +271,7 @@ export class Pipeline {
         .where('status', '!=', 'decided')
         .execute();
       log.error({ messageRow: row.id, messageId: row.message_id, err: error }, 'message failed; recorded for retry');
-      return { row: row.id, status: 'error', error };
+      return counted ? { row: row.id, status: 'error', error } : { row: row.id, status: 'error', error, readerUnavailable: true };
     }
   }
 }

@@ -13,9 +13,23 @@ vi.mock('../store/durability.js', () => ({
 }));
 const { applyAfterAction } = await import('./imap-after.js');
 
-// A stand-in for the IMAP connection: what matters here is the order of the calls.
-const client = { messageFlagsAdd: async (range: string, flags: string[]) => (events.log.push(`flag ${range} ${flags.join(' ')}`), true) } as unknown as ImapFlow;
-const settings = { after: { kind: 'seen' } } as ImapSettings;
+// A stand-in for the IMAP connection: what matters here is the order of the calls. `answer` is
+// what imapflow returns for each STORE (false: a NO, a BAD, a connection lost mid-command).
+function fakeClient(answer: (call: number) => boolean = () => true, permanentFlags?: Set<string>): ImapFlow {
+  let calls = 0;
+  return {
+    usable: true,
+    mailbox: { path: 'INBOX', permanentFlags },
+    messageFlagsAdd: async (range: string, flags: string[]) => (events.log.push(`flag ${range} ${flags.join(' ')}`), answer(calls++)),
+  } as unknown as ImapFlow;
+}
+const client = fakeClient();
+const settings = { after: { kind: 'seen' }, mailbox: 'INBOX' } as ImapSettings;
+const silent = pino({ level: 'silent' });
+const warningsLog = () => {
+  const warnings: Array<Record<string, unknown>> = [];
+  return { warnings, log: pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) }) };
+};
 // Records which sources were marked done, after the server was told.
 const db = {
   updateTable: () => ({ set: () => ({ where: (_c: string, _op: string, sources: string[]) => ({ execute: async () => void events.log.push(`recorded ${sources.join(' ')}`) }) }) }),
@@ -25,17 +39,47 @@ describe('the after-processing action', () => {
   it('syncs the decisions to disk before the server is told anything', async () => {
     events.log = [];
     events.flushFails = false;
-    await applyAfterAction(client, db, { ...settings, mailbox: 'INBOX' }, '7', [3, 4, 5], pino({ level: 'silent' }));
+    await applyAfterAction(client, db, settings, '7', [3, 4, 5], silent);
     expect(events.log).toEqual(['flush', 'flag 3:5 \\Seen', 'recorded imap:INBOX/7/3 imap:INBOX/7/4 imap:INBOX/7/5']);
   });
 
   it('is not applied when the sync fails: the messages stay as they are, not recorded as done, and it is logged', async () => {
     events.log = [];
     events.flushFails = true;
-    const warnings: unknown[] = [];
-    const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    const { warnings, log } = warningsLog();
     await applyAfterAction(client, db, settings, '7', [3], log);
     expect(events.log).toEqual([]);
     expect(warnings).toEqual([expect.objectContaining({ action: 'seen', err: expect.stringMatching(/synced to disk/) })]);
+  });
+
+  it('records nothing the server did not confirm: a refused or cut-off command is tried again later', async () => {
+    events.log = [];
+    events.flushFails = false;
+    const { warnings, log } = warningsLog();
+    await applyAfterAction(fakeClient(() => false), db, settings, '7', [3, 4], log);
+    expect(events.log).toEqual(['flush', 'flag 3:4 \\Seen']);
+    expect(warnings).toEqual([expect.objectContaining({ action: 'seen', messages: 2 })]);
+  });
+
+  it('sends a long set of UIDs in commands of 500, recording each as the server confirms it', async () => {
+    events.log = [];
+    events.flushFails = false;
+    // Every other UID: no ranges to compress. The second command fails.
+    const uids = Array.from({ length: 1200 }, (_, i) => 2 * i + 1);
+    await applyAfterAction(fakeClient((call) => call !== 1), db, settings, '7', uids, silent);
+    const stores = events.log.filter((l) => l.startsWith('flag'));
+    expect(stores).toHaveLength(2);
+    expect(stores.map((l) => l.split(' ')[1]!.split(',').length)).toEqual([500, 500]);
+    const recorded = events.log.filter((l) => l.startsWith('recorded')).map((l) => l.split(' ').length - 1);
+    expect(recorded).toEqual([500]);
+  });
+
+  it('takes a keyword the folder does not allow as done, without a command, and says so', async () => {
+    events.log = [];
+    events.flushFails = false;
+    const { warnings, log } = warningsLog();
+    await applyAfterAction(fakeClient(() => true, new Set(['\\Seen', '\\Flagged'])), db, { ...settings, after: { kind: 'keyword', keyword: '$Intake' } } as ImapSettings, '7', [3], log);
+    expect(events.log).toEqual(['flush', 'recorded imap:INBOX/7/3']);
+    expect(warnings).toEqual([expect.objectContaining({ keyword: '$Intake', msg: expect.stringMatching(/does not allow the keyword/) })]);
   });
 });

@@ -18,39 +18,57 @@ async function ensureFolder(client: ImapFlow, folder: string, log: Logger): Prom
   prepared.add(client);
 }
 
+/** UIDs per STORE or MOVE: a long scattered set would make one command line too long for some servers. */
+const UIDS_PER_COMMAND = 500;
+
 /**
  * What IMAP_AFTER says to do with messages that are archived and decided. A failure here is
  * logged and never undoes anything: the message is safe in the archive either way, and the
- * action is tried again after the next sync (catchUpAfterAction). The decisions are synced to
- * disk first: a message moved away while its row could still be lost to a power cut would never
- * be fetched again.
+ * action is tried again after the next sync (catchUpAfterAction); each message records when its
+ * action was done. The decisions are synced to disk first: a message moved away while its row
+ * could still be lost to a power cut would never be fetched again.
  */
 export async function applyAfterAction(client: ImapFlow, db: Db, s: ImapSettings, uidValidity: string, uids: number[], log: Logger): Promise<void> {
   const a = s.after;
   if (a.kind === 'none' || uids.length === 0) return;
-  const range = uidSet(uids);
   try {
     await flushToDisk(db);
-    if (a.kind === 'seen') await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
-    else if (a.kind === 'keyword') {
-      const ok = await client.messageFlagsAdd(range, [a.keyword], { uid: true });
-      if (!ok) log.warn({ keyword: a.keyword }, 'the server did not accept the keyword (its PERMANENTFLAGS may not allow keywords)');
-    } else {
-      await ensureFolder(client, a.folder, log);
-      const moved = await client.messageMove(range, a.folder, { uid: true });
-      if (!moved) log.warn({ folder: a.folder }, 'moving processed mail failed');
-    }
   } catch (err) {
-    log.warn({ action: a.kind, err: (err as Error).message }, 'after-processing action failed; the messages stay as they are until the next sync');
+    log.warn({ action: a.kind, err: (err as Error).message }, 'after-processing action not applied: the decisions could not be synced to disk; tried again after the next sync');
     return;
   }
-  // Done as far as the server lets it: a refusal above (no keywords allowed) would only repeat.
-  // A crash before this is recorded repeats the action, which is harmless (flags are added, not
-  // toggled; a UID already moved is no longer there to move).
-  const now = new Date().toISOString();
-  const sources = uids.map((uid) => imapSourceId(s.mailbox, uidValidity, uid));
-  for (let i = 0; i < sources.length; i += 500) {
-    await db.updateTable('messages').set({ after_action_at: now }).where('source', 'in', sources.slice(i, i + 500)).execute();
+  const sorted = [...new Set(uids)].sort((x, y) => x - y);
+  for (let i = 0; i < sorted.length; i += UIDS_PER_COMMAND) {
+    const chunk = sorted.slice(i, i + UIDS_PER_COMMAND);
+    const range = uidSet(chunk);
+    let done: boolean;
+    try {
+      if (a.kind === 'seen') done = await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
+      else if (a.kind === 'keyword') {
+        // A folder that allows no such keyword (PERMANENTFLAGS) would refuse it on every try:
+        // said once per batch, and taken as done. imapflow drops such a flag without a command.
+        const flags = client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.permanentFlags : undefined;
+        if (flags && !flags.has('\\*') && !flags.has(a.keyword)) {
+          log.warn({ keyword: a.keyword }, 'the folder does not allow the keyword (its PERMANENTFLAGS): processed mail is not marked');
+          done = true;
+        } else done = await client.messageFlagsAdd(range, [a.keyword], { uid: true });
+      } else {
+        await ensureFolder(client, a.folder, log);
+        done = (await client.messageMove(range, a.folder, { uid: true })) !== false;
+      }
+    } catch (err) {
+      done = false;
+      log.warn({ action: a.kind, err: (err as Error).message }, 'after-processing action failed');
+    }
+    // imapflow answers false for a NO, a BAD or a connection lost mid-command: not done.
+    if (!done || !client.usable) {
+      log.warn({ action: a.kind, messages: sorted.length - i }, 'after-processing action not applied; the messages stay as they are until the next sync tries again');
+      return;
+    }
+    // A crash before this is recorded repeats the action, which is harmless (flags are added,
+    // not toggled; a UID already moved is no longer there to move).
+    const now = new Date().toISOString();
+    await db.updateTable('messages').set({ after_action_at: now }).where('source', 'in', chunk.map((uid) => imapSourceId(s.mailbox, uidValidity, uid))).execute();
   }
 }
 

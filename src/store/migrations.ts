@@ -227,7 +227,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         // applied IMAP_AFTER to it; the column says which still need it. Messages decided before
         // it existed had it applied by their sync (or had none to apply): they count as done.
         await db.schema.alterTable('messages').addColumn('after_action_at', 'text').execute();
-        await sql`update messages set after_action_at = decided_at where status = 'decided' and source like 'imap:%'`.execute(db);
+        await sql`update messages set after_action_at = coalesce(decided_at, archived_at) where status = 'decided' and source like 'imap:%'`.execute(db);
       },
     },
   };
