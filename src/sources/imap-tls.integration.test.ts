@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { fixtureMail, tempDir } from '../testing/app.js';
 import { runCli, startCli } from '../testing/cli.js';
 import { startDovecot, type Dovecot } from '../testing/dovecot.js';
-import { TEST_TLS_CERT } from '../testing/tls.js';
+import { OTHER_NAME_CERT, TEST_TLS_CERT } from '../testing/tls.js';
 import { waitFor } from '../testing/imap-service.js';
 
 /**
@@ -16,11 +16,12 @@ import { waitFor } from '../testing/imap-service.js';
  */
 let tls: Dovecot;
 let plain: Dovecot;
+let otherName: Dovecot;
 let unavailable: unknown = null;
-const users = Array.from({ length: 4 }, (_, i) => ({ user: `tls${i}@example.test`, password: `pw-${i}/#@` }));
+const users = Array.from({ length: 5 }, (_, i) => ({ user: `tls${i}@example.test`, password: `pw-${i}/#@` }));
 beforeAll(async () => {
   try {
-    [tls, plain] = await Promise.all([startDovecot({ tls: true, users }), startDovecot({ users })]);
+    [tls, plain, otherName] = await Promise.all([startDovecot({ tls: true, users }), startDovecot({ users }), startDovecot({ tls: OTHER_NAME_CERT, users })]);
   } catch (err) {
     unavailable = err;
   }
@@ -29,7 +30,7 @@ beforeEach(() => {
   if (unavailable) throw unavailable;
 });
 afterAll(async () => {
-  await Promise.all([tls?.cleanup(), plain?.cleanup()]);
+  await Promise.all([tls?.cleanup(), plain?.cleanup(), otherName?.cleanup()]);
 });
 
 interface Run {
@@ -111,6 +112,17 @@ describe('IMAP over TLS against Dovecot', () => {
     noPassword(r, i);
     expect(health.stdout).not.toContain(users[i]!.password);
     expect(JSON.parse(health.stdout)[0]).toMatchObject({ state: 'disconnected', lastSyncAt: null, lastError: expect.stringMatching(/self[- ]signed certificate/i) });
+  });
+
+  it('refuses a trusted certificate made out to another name', async () => {
+    const i = 4;
+    await otherName.append([{ raw: readFileSync(fixtureMail('01-xunyang-complete.eml')), date: july15 }], { user: users[i]!.user });
+    // Trusted (its own CA), but for imap.example.test, not the 127.0.0.1 intake connects to.
+    const r = run({ IMAP_URL: url('imaps', otherName.tlsPort, i), NODE_EXTRA_CA_CERTS: OTHER_NAME_CERT.cert });
+    await waitFor('the refusal in the log', () => /does not match certificate|ERR_TLS_CERT_ALTNAME_INVALID/i.test(r.stderr()), 60_000);
+    expect(logins(otherName, i, 'not the harness')).toEqual([]);
+    expect(replies(r)).toEqual([]);
+    noPassword(r, i);
   });
 
   it('STARTTLS is required: a server that does not offer it gets no password', async () => {

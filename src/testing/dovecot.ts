@@ -47,10 +47,10 @@ export interface DovecotOptions {
   extraConfig?: string;
   /**
    * TLS as providers offer it: STARTTLS on the IMAP port and implicit TLS on `tlsPort`, with the
-   * certificate in fixtures/tls (for 127.0.0.1 and localhost, self-signed: a client trusts it
-   * only when told to, e.g. through NODE_EXTRA_CA_CERTS=TEST_TLS_CERT).
+   * certificate given, by default TEST_TLS_CERT (tls.ts: for 127.0.0.1 and localhost,
+   * self-signed, so a client trusts it only when told to, e.g. NODE_EXTRA_CA_CERTS).
    */
-  tls?: boolean;
+  tls?: boolean | { cert: string; key: string };
 }
 
 
@@ -115,6 +115,7 @@ export class Dovecot {
     private readonly extraConfig: string,
     /** The implicit-TLS (imaps) port; 0 without `tls`. */
     readonly tlsPort = 0,
+    private readonly certificate = { cert: TEST_TLS_CERT, key: TEST_TLS_KEY },
   ) {
     this.users = users;
   }
@@ -126,7 +127,7 @@ export class Dovecot {
     let lastError: unknown;
     // A free port can be taken between probing and binding by another engineer's test: retry.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const d = new Dovecot(dir, await freePort(), users, opts.extraConfig ?? '', opts.tls ? await freePort() : 0);
+      const d = new Dovecot(dir, await freePort(), users, opts.extraConfig ?? '', opts.tls ? await freePort() : 0, typeof opts.tls === 'object' ? opts.tls : undefined);
       d.writeConfig();
       try {
         await d.startServer();
@@ -206,7 +207,7 @@ base_dir = ${join(this.dir, 'run')}
 state_dir = ${join(this.dir, 'state')}
 listen = 127.0.0.1
 protocols = imap
-${this.tlsPort ? `ssl = yes\nssl_cert = <${TEST_TLS_CERT}\nssl_key = <${TEST_TLS_KEY}` : 'ssl = no'}
+${this.tlsPort ? `ssl = yes\nssl_cert = <${this.certificate.cert}\nssl_key = <${this.certificate.key}` : 'ssl = no'}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = ${this.logPath}

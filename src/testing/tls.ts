@@ -7,3 +7,6 @@ import { join } from 'node:path';
  */
 export const TEST_TLS_CERT = join(import.meta.dirname, '..', '..', 'fixtures', 'tls', 'server.crt');
 export const TEST_TLS_KEY = join(import.meta.dirname, '..', '..', 'fixtures', 'tls', 'server.key');
+
+/** A certificate for another name only (imap.example.test), also self-signed: trusted, it still does not fit 127.0.0.1. */
+export const OTHER_NAME_CERT = { cert: join(import.meta.dirname, '..', '..', 'fixtures', 'tls', 'other-name.crt'), key: join(import.meta.dirname, '..', '..', 'fixtures', 'tls', 'other-name.key') };
