@@ -110,15 +110,17 @@ export class LibreOfficeConverter implements OfficeConverter {
 
 /**
  * GNU coreutils' timeout, when there is one (see runGroup); looked up at the first conversion.
- * Only GNU's: BusyBox's kills the command alone, not the office processes it started.
+ * Only GNU's: BusyBox's kills the command alone, not the office processes it started. A check
+ * that could not run (EAGAIN on a loaded machine) is not kept: the next conversion asks again.
  */
 let groupTimeout: string | null | undefined;
 function gnuTimeout(): string | null {
-  if (groupTimeout === undefined) {
-    const bin = ['/usr/bin/timeout', '/bin/timeout'].find(executable) ?? null;
-    groupTimeout = bin && spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 5000 }).stdout?.includes('GNU coreutils') ? bin : null;
-  }
-  return groupTimeout;
+  if (groupTimeout !== undefined) return groupTimeout;
+  const bin = ['/usr/bin/timeout', '/bin/timeout'].find(executable) ?? null;
+  if (!bin) return (groupTimeout = null);
+  const check = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 5000 });
+  if (check.error || check.status !== 0) return null;
+  return (groupTimeout = check.stdout.includes('GNU coreutils') ? bin : null);
 }
 
 /** Process groups of conversions running in this process: ended with it (see runGroup). */

@@ -74,6 +74,22 @@ describe('the after-processing action', () => {
     expect(recorded).toEqual([500]);
   });
 
+  it.each([
+    ['with MOVE: a failed move is tried again later', ['MOVE'], ['flush', 'move 3:4 Processed']],
+    ['without MOVE (copy, then delete): tried once, so a copy that worked is not made again on every sync', [], ['flush', 'move 3:4 Processed', 'recorded imap:INBOX/7/3 imap:INBOX/7/4']],
+  ])('%s', async (_name, capabilities, expected) => {
+    events.log = [];
+    events.flushFails = false;
+    const mover = {
+      usable: true,
+      capabilities: new Set(capabilities),
+      list: async () => [{ path: 'Processed', name: 'Processed' }],
+      messageMove: async (range: string, folder: string) => (events.log.push(`move ${range} ${folder}`), false),
+    } as unknown as ImapFlow;
+    await applyAfterAction(mover, db, { ...settings, after: { kind: 'move', folder: 'Processed' } } as ImapSettings, '7', [3, 4], silent);
+    expect(events.log).toEqual(expected);
+  });
+
   it('takes a keyword the folder does not allow as done, without a command, and says so', async () => {
     events.log = [];
     events.flushFails = false;

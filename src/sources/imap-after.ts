@@ -46,7 +46,7 @@ export async function applyAfterAction(client: ImapFlow, db: Db, s: ImapSettings
       if (a.kind === 'seen') done = await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
       else if (a.kind === 'keyword') {
         // A folder that allows no such keyword (PERMANENTFLAGS) would refuse it on every try:
-        // said once per batch, and taken as done. imapflow drops such a flag without a command.
+        // said once per command's worth of UIDs, and taken as done. imapflow drops such a flag without a command.
         const flags = client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.permanentFlags : undefined;
         if (flags && !flags.has('\\*') && !flags.has(a.keyword)) {
           log.warn({ keyword: a.keyword }, 'the folder does not allow the keyword (its PERMANENTFLAGS): processed mail is not marked');
@@ -54,7 +54,14 @@ export async function applyAfterAction(client: ImapFlow, db: Db, s: ImapSettings
         } else done = await client.messageFlagsAdd(range, [a.keyword], { uid: true });
       } else {
         await ensureFolder(client, a.folder, log);
-        done = (await client.messageMove(range, a.folder, { uid: true })) !== false;
+        const moved = Boolean(await client.messageMove(range, a.folder, { uid: true }));
+        // Without the MOVE extension imapflow copies, then deletes and expunges: a false answer
+        // may follow a copy that worked, and copying again on every sync would pile up
+        // duplicates in the folder. Tried once, then; a message left behind stays in the folder.
+        if (!moved && !client.capabilities.has('MOVE')) {
+          log.warn({ folder: a.folder }, 'moving processed mail failed on a server without MOVE; not tried again (messages may be left in the folder, or copied without being removed)');
+          done = client.usable;
+        } else done = moved;
       }
     } catch (err) {
       done = false;
