@@ -161,11 +161,7 @@ withGlobals(program.command('retry').description('decide again messages that end
     const reset = await q.executeTakeFirst();
     const outcomes = await app.pipeline.recover();
     await app.flushOutbox();
-    const failing = outcomes.filter((o) => o.status === 'error');
-    const untried = Number(reset.numUpdatedRows) - outcomes.length;
-    print(`${Number(reset.numUpdatedRows)} message(s) retried: ${outcomes.filter((o) => o.status === 'decided').length} decided, ${failing.length} still failing`);
-    // A cycle stops at the first message whose reading process cannot start.
-    if (failing.some((o) => o.readerUnavailable) && untried > 0) print(`${untried} not tried: the document reader could not start; they are tried again with the next run or sync`);
+    print(`${Number(reset.numUpdatedRows)} message(s) retried: ${outcomes.filter((o) => o.status === 'decided').length} decided, ${outcomes.filter((o) => o.status === 'error').length} still failing`);
   });
 });
 

@@ -34,8 +34,9 @@ function cellText(e: DocElement): string {
 const span = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? Math.min(50, Math.max(1, n)) : 1);
 
 /**
- * Every table of the document, nested ones too (after the table holding them). Merged cells (colSpan/rowSpan; mammoth drops the cells a vertical merge covers)
- * are repeated over the area they cover so that every row keeps the header's columns.
+ * Every table of the document, nested ones too (after the table holding them), and its images.
+ * Merged cells (colSpan/rowSpan; mammoth drops the cells a vertical merge covers) are repeated
+ * over the area they cover so that every row keeps the header's columns.
  */
 function tablesOf(root: DocElement): { tables: Table[]; images: number } {
   const tables: Table[] = [];

@@ -46,8 +46,9 @@ export async function applyAfterAction(client: ImapFlow, db: Db, s: ImapSettings
       if (a.kind === 'seen') done = await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
       else if (a.kind === 'keyword') {
         // A folder that allows no such keyword (PERMANENTFLAGS) would refuse it on every try:
-        // said once per command's worth of UIDs, and taken as done. imapflow drops such a flag without a command.
-        const flags = client.mailbox && typeof client.mailbox === 'object' ? client.mailbox.permanentFlags : undefined;
+        // said once per command's worth of UIDs, and taken as done (imapflow would drop such a
+        // flag without sending a command).
+        const flags = client.mailbox ? client.mailbox.permanentFlags : undefined;
         if (flags && !flags.has('\\*') && !flags.has(a.keyword)) {
           log.warn({ keyword: a.keyword }, 'the folder does not allow the keyword (its PERMANENTFLAGS): processed mail is not marked');
           done = true;
@@ -58,10 +59,8 @@ export async function applyAfterAction(client: ImapFlow, db: Db, s: ImapSettings
         // Without the MOVE extension imapflow copies, then deletes and expunges: a false answer
         // may follow a copy that worked, and copying again on every sync would pile up
         // duplicates in the folder. Tried once, then; a message left behind stays in the folder.
-        if (!moved && !client.capabilities.has('MOVE')) {
-          log.warn({ folder: a.folder }, 'moving processed mail failed on a server without MOVE; not tried again (messages may be left in the folder, or copied without being removed)');
-          done = client.usable;
-        } else done = moved;
+        if (!moved && !client.capabilities.has('MOVE')) log.warn({ folder: a.folder }, 'moving processed mail failed on a server without MOVE; not tried again (messages may be left in the folder, or copied without being removed)');
+        done = moved || !client.capabilities.has('MOVE');
       }
     } catch (err) {
       done = false;

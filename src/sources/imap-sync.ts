@@ -49,8 +49,6 @@ export interface SyncResult {
   fullScan: boolean;
 }
 
-export { imapSourceId };
-
 /** Messages fetched into memory per round trip: at most this many, and about this many bytes. */
 const BATCH_COUNT = 100;
 const BATCH_BYTES = 16 * 1024 * 1024;

@@ -53,7 +53,6 @@ export interface DovecotOptions {
   tls?: boolean | { cert: string; key: string };
 }
 
-
 export interface AppendOptions {
   /** The INTERNALDATE the server records (receipt time). */
   date?: Date;
