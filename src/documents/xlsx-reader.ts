@@ -1,4 +1,8 @@
-import ExcelJS from 'exceljs';
+import type * as ExcelJS from 'exceljs';
+// exceljs's own entry also loads its streaming reader and writer (unzipper and the rest), which
+// this reader never uses: loading only the Workbook class (the one that entry exports) halves
+// the library's start-up in the reading process (0.17 against 0.38 s here).
+import Workbook from 'exceljs/lib/doc/workbook.js';
 import { UnreadableError } from '../containers/budget.js';
 import { isTruncatedZip, LibraryCannotRead, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, type DocumentContent, type DocumentReader, type Table } from './reader.js';
 import { readWorkbookWithSheetJS } from './xls-reader.js';
@@ -29,7 +33,7 @@ export const xlsxReader: DocumentReader = {
   formats: ['xlsx'],
   async read(content: Buffer): Promise<DocumentContent> {
     if (isTruncatedZip(content)) throw new UnreadableError('corrupt', 'Excel 文件已损坏或不完整（可能未传完），无法读取');
-    const wb = new ExcelJS.Workbook();
+    const wb = new Workbook();
     try {
       await wb.xlsx.load(content as unknown as ArrayBuffer, { ignoreNodes: IGNORED_PARTS });
     } catch (err) {
