@@ -80,6 +80,10 @@ describe('intake CLI', { timeout: SLOW }, () => {
       await waitFor(() => stdout.includes('Watching'), 'the first status table');
       expect(stdout).toMatch(/xunyang\s+浔阳区总工会\s+07-15 09:30\s+07-15 09:30\s+complete/);
       expect(outboxFiles(data)).toHaveLength(10);
+      // One reading process: the one `intake run` starts before it loads the rest (cli.ts) is the
+      // one its service reads with, not a second one beside it.
+      const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      expect(children.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').find((a) => a.includes('read-worker')))).toEqual([expect.stringContaining('read-worker')]);
       copyFileSync(fixtureMail('15-yongxiu-corrupt-attachment.eml'), join(data, 'inbox', 'new', '1626999999.M99P1.test'));
       await waitFor(() => outboxFiles(data).length === 11, 'the reply to the new message');
       expect(outboxFiles(data).some((f) => f.includes('.missing.'))).toBe(true);
