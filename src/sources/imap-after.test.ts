@@ -24,7 +24,7 @@ function fakeClient(answer: (call: number) => boolean = () => true, permanentFla
   } as unknown as ImapFlow;
 }
 const client = fakeClient();
-const settings = { after: { kind: 'seen' }, mailbox: 'INBOX' } as ImapSettings;
+const settings = { after: { kind: 'seen' }, mailbox: 'INBOX', user: 'jjszjjb@sina.com', host: 'imap.sina.com' } as ImapSettings;
 const silent = pino({ level: 'silent' });
 const warningsLog = () => {
   const warnings: Array<Record<string, unknown>> = [];
@@ -40,7 +40,7 @@ describe('the after-processing action', () => {
     events.log = [];
     events.flushFails = false;
     await applyAfterAction(client, db, settings, '7', [3, 4, 5], silent);
-    expect(events.log).toEqual(['flush', 'flag 3:5 \\Seen', 'recorded imap:INBOX/7/3 imap:INBOX/7/4 imap:INBOX/7/5']);
+    expect(events.log).toEqual(['flush', 'flag 3:5 \\Seen', 'recorded imap:jjszjjb@sina.com@imap.sina.com/INBOX/7/3 imap:jjszjjb@sina.com@imap.sina.com/INBOX/7/4 imap:jjszjjb@sina.com@imap.sina.com/INBOX/7/5']);
   });
 
   it('is not applied when the sync fails: the messages stay as they are, not recorded as done, and it is logged', async () => {
@@ -76,7 +76,7 @@ describe('the after-processing action', () => {
 
   it.each([
     ['with MOVE: a failed move is tried again later', ['MOVE'], ['flush', 'move 3:4 Processed']],
-    ['without MOVE (copy, then delete): tried once, so a copy that worked is not made again on every sync', [], ['flush', 'move 3:4 Processed', 'recorded imap:INBOX/7/3 imap:INBOX/7/4']],
+    ['without MOVE (copy, then delete): tried once, so a copy that worked is not made again on every sync', [], ['flush', 'move 3:4 Processed', 'recorded imap:jjszjjb@sina.com@imap.sina.com/INBOX/7/3 imap:jjszjjb@sina.com@imap.sina.com/INBOX/7/4']],
   ])('%s', async (_name, capabilities, expected) => {
     events.log = [];
     events.flushFails = false;
@@ -95,7 +95,7 @@ describe('the after-processing action', () => {
     events.flushFails = false;
     const { warnings, log } = warningsLog();
     await applyAfterAction(fakeClient(() => true, new Set(['\\Seen', '\\Flagged'])), db, { ...settings, after: { kind: 'keyword', keyword: '$Intake' } } as ImapSettings, '7', [3], log);
-    expect(events.log).toEqual(['flush', 'recorded imap:INBOX/7/3']);
+    expect(events.log).toEqual(['flush', 'recorded imap:jjszjjb@sina.com@imap.sina.com/INBOX/7/3']);
     expect(warnings).toEqual([expect.objectContaining({ keyword: '$Intake', msg: expect.stringMatching(/does not allow the keyword/) })]);
   });
 });

@@ -3,7 +3,7 @@ import type { ImapSettings } from '../config/imap.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { flushToDisk } from '../store/durability.js';
-import { imapSourceId, uidSet } from './imap-uids.js';
+import { imapAccount, imapSourceId, uidSet } from './imap-uids.js';
 
 const prepared = new WeakSet<ImapFlow>();
 
@@ -74,7 +74,7 @@ export async function applyAfterAction(client: ImapFlow, db: Db, s: ImapSettings
     // A crash before this is recorded repeats the action, which is harmless (flags are added,
     // not toggled; a UID already moved is no longer there to move).
     const now = new Date().toISOString();
-    await db.updateTable('messages').set({ after_action_at: now }).where('source', 'in', chunk.map((uid) => imapSourceId(s.mailbox, uidValidity, uid))).execute();
+    await db.updateTable('messages').set({ after_action_at: now }).where('source', 'in', chunk.map((uid) => imapSourceId(imapAccount(s), s.mailbox, uidValidity, uid))).execute();
   }
 }
 
@@ -90,7 +90,7 @@ export async function catchUpAfterAction(client: ImapFlow, db: Db, s: ImapSettin
     const uidValidity = client.mailbox ? client.mailbox.uidValidity.toString() : null;
     if (!uidValidity) return;
     // Compared in code, not with LIKE: a mailbox name may hold LIKE's wildcards (_ and %).
-    const prefix = imapSourceId(s.mailbox, uidValidity, 0).slice(0, -1);
+    const prefix = imapSourceId(imapAccount(s), s.mailbox, uidValidity, 0).slice(0, -1);
     const rows = await db.selectFrom('messages').select('source').where('status', '=', 'decided').where('after_action_at', 'is', null).where('source', 'like', 'imap:%').execute();
     const uids = rows.flatMap((r) => (r.source.startsWith(prefix) ? [Number(r.source.slice(prefix.length))] : [])).filter((uid) => Number.isSafeInteger(uid) && uid > 0);
     if (uids.length === 0) return;

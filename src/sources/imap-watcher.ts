@@ -7,6 +7,7 @@ import { Backoff } from './backoff.js';
 import { HealthRecorder } from './health.js';
 import { createImapClient, identifyAfterLogin } from './imap-client.js';
 import { catchUpAfterAction } from './imap-after.js';
+import { imapAccount } from './imap-uids.js';
 import { syncMailbox, type SyncContext, type SyncResult } from './imap-sync.js';
 
 /** What a sync needs, less what the watcher owns itself (the account, its health record). */
@@ -46,7 +47,7 @@ export class ImapWatcher {
   private lastUnreachableWarning = 0;
 
   constructor(private readonly o: ImapWatcherOptions) {
-    this.account = `${o.settings.user}@${o.settings.host}`;
+    this.account = imapAccount(o.settings);
     this.log = o.log.child({ mailbox: o.settings.mailbox, imap: describeImap(o.settings) });
     this.health = new HealthRecorder(o.db, this.account, o.settings.mailbox, o.settings.unreachableAfterMs);
     this.backoff = new Backoff(o.settings.reconnectMinMs, o.settings.reconnectMaxMs, o.random);

@@ -27,7 +27,7 @@ let userSeq = 0;
 let unavailable: unknown = null;
 beforeAll(async () => {
   try {
-    dovecot = await startDovecot({ users: Array.from({ length: 18 }, (_, i) => ({ user: `unit${i}@example.test`, password: `pw-${i}/#@` })) });
+    dovecot = await startDovecot({ users: Array.from({ length: 20 }, (_, i) => ({ user: `unit${i}@example.test`, password: `pw-${i}/#@` })) });
   } catch (err) {
     unavailable = err;
   }
@@ -81,7 +81,7 @@ describe('IMAP source against Dovecot', () => {
     await waitFor('the acknowledgment in the outbox', () => svc.outbox().length === 1);
 
     const [r] = await messageReports(svc.app.db);
-    expect(r).toMatchObject({ source: `imap:INBOX/${await uidValidityOf(user)}/${uid}`, receivedAt: internalDate.toISOString(), receivedBasis: 'internaldate', unit: 'xunyang', reply: 'ack' });
+    expect(r).toMatchObject({ source: `imap:${user}@127.0.0.1/INBOX/${await uidValidityOf(user)}/${uid}`, receivedAt: internalDate.toISOString(), receivedBasis: 'internaldate', unit: 'xunyang', reply: 'ack' });
     expect((await dovecot.messages('INBOX', user))[0]!.flags).not.toContain('\\Seen');
 
     const [h] = await mailboxHealth(svc.app.db);
@@ -184,14 +184,34 @@ describe('IMAP source against Dovecot', () => {
     await waitFor('the resync and its one reply', async () => (await messageReports(svc.app.db)).filter((r) => r.status === 'decided').length === 5 && svc.outbox().length === 3);
     const reports = await messageReports(svc.app.db);
     expect(reports.map((r) => [r.source.replace(/\/\d+$/, ''), r.unit, r.reply, r.duplicateOf])).toEqual([
-      [`imap:Submissions/${before}`, 'xunyang', 'ack', null],
-      [`imap:Submissions/${before}`, 'chaisang', 'ack', null],
-      [`imap:Submissions/${after}`, 'xunyang', 'none', reports[0]!.id],
-      [`imap:Submissions/${after}`, 'chaisang', 'none', reports[1]!.id],
-      [`imap:Submissions/${after}`, 'lushanxihai', 'ack', null],
+      [`imap:${user}@127.0.0.1/Submissions/${before}`, 'xunyang', 'ack', null],
+      [`imap:${user}@127.0.0.1/Submissions/${before}`, 'chaisang', 'ack', null],
+      [`imap:${user}@127.0.0.1/Submissions/${after}`, 'xunyang', 'none', reports[0]!.id],
+      [`imap:${user}@127.0.0.1/Submissions/${after}`, 'chaisang', 'none', reports[1]!.id],
+      [`imap:${user}@127.0.0.1/Submissions/${after}`, 'lushanxihai', 'ack', null],
     ]);
     expect(svc.outbox()).toHaveLength(3);
     expect(await loadCheckpoint(svc.app.db, `${user}@127.0.0.1`, 'Submissions')).toMatchObject({ uidvalidity: after, last_uid: 3 });
+  });
+
+  it('IMAP_URL moved to another account whose INBOX has the same UIDVALIDITY: its mail is read, not taken for the first one\'s', async () => {
+    const [first, second] = [nextUser(), nextUser()];
+    await dovecot.append([{ raw: fixture('01-xunyang-complete.eml'), date: july(15) }], { user: first });
+    await dovecot.append([{ raw: fixture('13-lushanxihai-complete.eml'), date: july(16) }], { user: second });
+    dovecot.setUidValidity(await uidValidityOf(first), 'INBOX', second);
+    expect(await uidValidityOf(second)).toBe(await uidValidityOf(first));
+
+    let svc = await intake(first, { env: NO_POLL });
+    const dataDir = svc.dataDir;
+    expect((await messageReports(svc.app.db)).map((r) => [r.source, r.unit])).toEqual([[`imap:${first}@127.0.0.1/INBOX/${await uidValidityOf(first)}/1`, 'xunyang']]);
+    await svc.stop();
+    // Same folder, same UIDVALIDITY, same UID 1, another account's message.
+    svc = await intake(second, { env: NO_POLL, dataDir });
+    expect((await messageReports(svc.app.db)).map((r) => [r.unit, r.reply])).toEqual([
+      ['xunyang', 'ack'],
+      ['lushanxihai', 'ack'],
+    ]);
+    expect(svc.outbox()).toHaveLength(2);
   });
 
   it('records duplicate deliveries (same bytes, or the same message through another relay) and answers once', async () => {
@@ -340,7 +360,7 @@ describe('IMAP source against Dovecot', () => {
     await waitFor('the submission answered after the retry', () => svc.outbox().length === 1);
     expect(await loadCheckpoint(svc.app.db, `${user}@127.0.0.1`, 'INBOX')).toMatchObject({ last_uid: 3 });
     const reports = await messageReports(svc.app.db);
-    expect(reports.map((r) => [r.source.replace(/\/\d+\/(\d+)$/, '/$1'), r.unit, r.reply])).toEqual([['imap:INBOX/3', 'xunyang', 'ack']]);
+    expect(reports.map((r) => [r.source.replace(/\/\d+\/(\d+)$/, '/$1'), r.unit, r.reply])).toEqual([[`imap:${user}@127.0.0.1/INBOX/3`, 'xunyang', 'ack']]);
   });
 
   it('on a server without IDLE, the cron poll finds new mail', async () => {

@@ -230,6 +230,27 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         await sql`update messages set after_action_at = coalesce(decided_at, archived_at) where status = 'decided' and source like 'imap:%'`.execute(db);
       },
     },
+    '0009_imap_source_account': {
+      async up(db) {
+        // IMAP source ids name their account now (imap-uids.ts). The account of an older id is
+        // the one whose checkpoint has its mailbox and UIDVALIDITY; where two accounts' do, it
+        // cannot be told, and the rows keep the old id: their messages are then fetched again,
+        // and the archive's dedupe (sha256, Message-ID) records them as seen, not answered.
+        // Rows under an older UIDVALIDITY are never looked up again and keep theirs.
+        const checkpoints = (await sql<{ account: string; mailbox: string; uidvalidity: string }>`select account, mailbox, uidvalidity from imap_checkpoints`.execute(db)).rows;
+        const owners = new Map<string, string[]>();
+        for (const c of checkpoints) {
+          const key = `imap:${c.mailbox}/${c.uidvalidity}/`;
+          owners.set(key, [...(owners.get(key) ?? []), c.account]);
+        }
+        for (const [prefix, accounts] of owners) {
+          if (accounts.length !== 1) continue;
+          // Compared with substr, not LIKE (a folder name may hold _ or %); lengths in code points,
+          // as both SQLite and PostgreSQL count them.
+          await sql`update messages set source = ${`imap:${accounts[0]}/`} || substr(source, 6) where substr(source, 1, ${[...prefix].length}) = ${prefix}`.execute(db);
+        }
+      },
+    },
   };
 }
 

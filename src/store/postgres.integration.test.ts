@@ -1,3 +1,5 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyRules } from '../replay/replay.js';
 import { messageReports } from '../report/messages.js';
@@ -8,6 +10,7 @@ import { ingestFrom } from '../service/ingest.js';
 import { FileSource } from '../sources/files.js';
 import { FIXTURE_MAIL, fixtureMail, testApp, type TestApp } from '../testing/app.js';
 import { startPostgres, type PostgresServer } from '../testing/postgres.js';
+import { AFTER_0009, sourceIdsAfter0009 } from '../testing/source-id-migration.js';
 import { openDatabase } from './db.js';
 
 /**
@@ -33,6 +36,16 @@ async function ingestFixtures(app: TestApp) {
 }
 
 describe('storage on PostgreSQL', () => {
+  it('migration 0009 gives IMAP source ids their account as on SQLite', async () => {
+    const pool = new pg.Pool({ connectionString: await server.createDatabase() });
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      expect(await sourceIdsAfter0009(db, 'postgres')).toEqual(AFTER_0009);
+    } finally {
+      await db.destroy();
+    }
+  });
+
   it('decides the fixture mail exactly as SQLite does', async () => {
     const lite = await testApp();
     const pgsql = await pgApp();

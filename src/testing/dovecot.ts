@@ -332,13 +332,26 @@ ${this.extraConfig}
 
   /** Drops every connection of a user, as a provider does when it restarts a frontend; false when none was open. */
   kick(user = this.user): boolean {
-    const doveadm = process.env.DOVECOT ? join(process.env.DOVECOT, '..', '..', 'bin', 'doveadm') : findBinary('doveadm');
-    if (!doveadm) throw new Error(DOVECOT_INSTALL_HINT);
-    const r = spawnSync(doveadm, ['-c', this.configPath, 'kick', user], { encoding: 'utf8' });
+    const r = spawnSync(this.doveadm(), ['-c', this.configPath, 'kick', user], { encoding: 'utf8' });
     // 68 (EX_NOUSER): nobody was connected.
     if (r.status === 68) return false;
     if (r.status !== 0) throw new Error(`doveadm kick failed (${r.status}): ${r.stdout}${r.stderr}`);
     return true;
+  }
+
+  /**
+   * Gives a user's existing mailbox the UIDVALIDITY of choice, as servers that number every
+   * account's INBOX alike do.
+   */
+  setUidValidity(value: string, mailbox = 'INBOX', user = this.user): void {
+    const r = spawnSync(this.doveadm(), ['-c', this.configPath, 'mailbox', 'update', '-u', user, '--uid-validity', value, mailbox], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`doveadm mailbox update failed (${r.status}): ${r.stdout}${r.stderr}`);
+  }
+
+  private doveadm(): string {
+    const doveadm = process.env.DOVECOT ? join(process.env.DOVECOT, '..', '..', 'bin', 'doveadm') : findBinary('doveadm');
+    if (!doveadm) throw new Error(DOVECOT_INSTALL_HINT);
+    return doveadm;
   }
 
   /** A connected client for a user (default: the first); the caller logs it out. */
