@@ -6,7 +6,7 @@ import type { MessageRow, ReceivedBasis } from '../store/tables.js';
 
 /** A message as a source hands it over. */
 export interface SourceMessage {
-  /** Unique per delivery: the file path, or imap:<mailbox>/<uidvalidity>/<uid>. */
+  /** Unique per delivery: the file path, or imap:<user>@<host>/<mailbox>/<uidvalidity>/<uid>. */
   source: string;
   /** The whole message; for one the source streamed into the raw store (`stored`), only its head. */
   raw: Buffer;
