@@ -8,7 +8,7 @@
  * process in its pool; settings that do not parse start nothing here and are reported by the
  * command.
  */
-if (process.argv[2] === 'run') {
+if (process.argv[2] === 'run' && !process.argv.includes('--help') && !process.argv.includes('-h')) {
   const [{ loadSettings }, { isolatedReaders }] = await Promise.all([import('./config/env.js'), import('./documents/isolated-reader.js')]);
   let settings: ReturnType<typeof loadSettings> | null = null;
   try {

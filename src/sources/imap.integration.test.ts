@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { messageReports } from '../report/messages.js';
 import { fixtureMail } from '../testing/app.js';
@@ -210,6 +211,32 @@ describe('IMAP source against Dovecot', () => {
     expect((await messageReports(svc.app.db)).map((r) => [r.unit, r.reply])).toEqual([
       ['xunyang', 'ack'],
       ['lushanxihai', 'ack'],
+    ]);
+    expect(svc.outbox()).toHaveLength(2);
+  });
+
+  it('upgrading a database whose account-less ids took a second account\'s mail for the first\'s: that folder is read again and the lost mail answered', async () => {
+    const [first, second] = [nextUser(), nextUser()];
+    await dovecot.append([{ raw: fixture('01-xunyang-complete.eml'), date: july(15) }], { user: first });
+    await dovecot.append([{ raw: fixture('13-lushanxihai-complete.eml'), date: july(16) }], { user: second });
+    dovecot.setUidValidity(await uidValidityOf(first), 'INBOX', second);
+    let svc = await intake(first, { env: NO_POLL });
+    const dataDir = svc.dataDir;
+    await svc.stop();
+    // As an older version left it: ids without the account, and the second account's first sync
+    // past its UID 1, taken for the first account's message already archived.
+    const db = new SQLite(join(dataDir, 'intake.db'));
+    try {
+      db.prepare("update messages set source = 'imap:' || substr(source, length(?) + 1) where source like 'imap:%'").run(`imap:${first}@127.0.0.1/`);
+      db.prepare("delete from kysely_migration where name = '0009_imap_source_account'").run();
+      db.prepare('insert into imap_checkpoints (account, mailbox, uidvalidity, last_uid, baseline_uid, baseline_count, scan_uid, cutoff, created_at, updated_at) select ?, mailbox, uidvalidity, last_uid, baseline_uid, baseline_count, scan_uid, cutoff, created_at, updated_at from imap_checkpoints where account = ?').run(`${second}@127.0.0.1`, `${first}@127.0.0.1`);
+    } finally {
+      db.close();
+    }
+    svc = await intake(second, { env: NO_POLL, dataDir });
+    expect((await messageReports(svc.app.db)).map((r) => [r.unit, r.reply, r.duplicateOf])).toEqual([
+      ['xunyang', 'ack', null],
+      ['lushanxihai', 'ack', null],
     ]);
     expect(svc.outbox()).toHaveLength(2);
   });

@@ -232,22 +232,29 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     },
     '0009_imap_source_account': {
       async up(db) {
-        // IMAP source ids name their account now (imap-uids.ts). The account of an older id is
-        // the one whose checkpoint has its mailbox and UIDVALIDITY; where two accounts' do, it
-        // cannot be told, and the rows keep the old id: their messages are then fetched again,
-        // and the archive's dedupe (sha256, Message-ID) records them as seen, not answered.
-        // Rows under an older UIDVALIDITY are never looked up again and keep theirs.
+        // IMAP source ids name their account now (imap-uids.ts). An older id's account is the one
+        // whose checkpoint has its folder and UIDVALIDITY. A folder name that more than one
+        // account has a checkpoint for (under any UIDVALIDITY) cannot be told apart: the old ids
+        // may hide another account's mail that was taken for already archived and never read.
+        // Those rows keep their ids and those checkpoints are made to rescan (a UIDVALIDITY no
+        // server gives): the next sync reads the folder from its first UID, the archive's dedupe
+        // (sha256, Message-ID) records what is already there as seen, not answered, and mail
+        // that was skipped is read and answered. Rows under an older UIDVALIDITY are never looked
+        // up again and keep theirs.
         const checkpoints = (await sql<{ account: string; mailbox: string; uidvalidity: string }>`select account, mailbox, uidvalidity from imap_checkpoints`.execute(db)).rows;
-        const owners = new Map<string, string[]>();
+        const accountsOf = new Map<string, Set<string>>();
+        for (const c of checkpoints) accountsOf.set(c.mailbox, (accountsOf.get(c.mailbox) ?? new Set()).add(c.account));
         for (const c of checkpoints) {
-          const key = `imap:${c.mailbox}/${c.uidvalidity}/`;
-          owners.set(key, [...(owners.get(key) ?? []), c.account]);
-        }
-        for (const [prefix, accounts] of owners) {
-          if (accounts.length !== 1) continue;
-          // Compared with substr, not LIKE (a folder name may hold _ or %); lengths in code points,
-          // as both SQLite and PostgreSQL count them.
-          await sql`update messages set source = ${`imap:${accounts[0]}/`} || substr(source, 6) where substr(source, 1, ${[...prefix].length}) = ${prefix}`.execute(db);
+          if (accountsOf.get(c.mailbox)!.size > 1) {
+            await sql`update imap_checkpoints set uidvalidity = ${''} where account = ${c.account} and mailbox = ${c.mailbox}`.execute(db);
+            continue;
+          }
+          const prefix = `imap:${c.mailbox}/${c.uidvalidity}/`;
+          // Compared with substr, not LIKE (a folder name may hold _ or %), and only where the
+          // rest is the UID alone (folder "A" under UIDVALIDITY 5 is not folder "A/5"); lengths in
+          // code points, as both SQLite and PostgreSQL count them.
+          const length = [...prefix].length;
+          await sql`update messages set source = ${`imap:${c.account}/`} || substr(source, 6) where substr(source, 1, ${length}) = ${prefix} and substr(source, ${length + 1}) not like ${'%/%'}`.execute(db);
         }
       },
     },

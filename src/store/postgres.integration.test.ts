@@ -10,7 +10,7 @@ import { ingestFrom } from '../service/ingest.js';
 import { FileSource } from '../sources/files.js';
 import { FIXTURE_MAIL, fixtureMail, testApp, type TestApp } from '../testing/app.js';
 import { startPostgres, type PostgresServer } from '../testing/postgres.js';
-import { AFTER_0009, sourceIdsAfter0009 } from '../testing/source-id-migration.js';
+import { after0009, AFTER_0009 } from '../testing/source-id-migration.js';
 import { openDatabase } from './db.js';
 
 /**
@@ -40,7 +40,7 @@ describe('storage on PostgreSQL', () => {
     const pool = new pg.Pool({ connectionString: await server.createDatabase() });
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
     try {
-      expect(await sourceIdsAfter0009(db, 'postgres')).toEqual(AFTER_0009);
+      expect(await after0009(db, 'postgres')).toEqual(AFTER_0009);
     } finally {
       await db.destroy();
     }
