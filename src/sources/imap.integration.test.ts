@@ -28,7 +28,7 @@ let userSeq = 0;
 let unavailable: unknown = null;
 beforeAll(async () => {
   try {
-    dovecot = await startDovecot({ users: Array.from({ length: 20 }, (_, i) => ({ user: `unit${i}@example.test`, password: `pw-${i}/#@` })) });
+    dovecot = await startDovecot({ users: Array.from({ length: 24 }, (_, i) => ({ user: `unit${i}@example.test`, password: `pw-${i}/#@` })) });
   } catch (err) {
     unavailable = err;
   }
@@ -54,7 +54,11 @@ const scratchDir = () => {
 };
 
 /** Each test watches its own user's mailbox on the shared server. */
-const nextUser = () => dovecot.users[userSeq++]!.user;
+const nextUser = () => {
+  const u = dovecot.users[userSeq++];
+  if (!u) throw new Error('no Dovecot user left for this test: startDovecot above creates too few');
+  return u.user;
+};
 
 async function intake(user: string, opts: StartIntakeOptions = {}) {
   const r = await startIntake(dovecot, { user, ...opts });
