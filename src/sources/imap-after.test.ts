@@ -61,6 +61,37 @@ describe('the after-processing action', () => {
     expect(warnings).toEqual([expect.objectContaining({ action: 'seen', messages: 2 })]);
   });
 
+  it('a refusal that lasts is warned once an hour on a connection, not after every sync, and again at once after the action worked', async () => {
+    events.flushFails = false;
+    let refuse = true;
+    const { warnings, log } = warningsLog();
+    const readOnly = fakeClient(() => !refuse);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2021-07-22T08:00:00Z'));
+      for (let sync = 0; sync < 30; sync++) {
+        await applyAfterAction(readOnly, db, settings, '7', [3], log);
+        vi.setSystemTime(Date.now() + 60_000);
+      }
+      expect(warnings).toHaveLength(1);
+      vi.setSystemTime(new Date('2021-07-22T09:00:30Z'));
+      await applyAfterAction(readOnly, db, settings, '7', [3], log);
+      expect(warnings.map((w) => w.warnedBefore)).toEqual([undefined, '2021-07-22T08:00:00.000Z']);
+      // Worked once, then refused again: said at once.
+      refuse = false;
+      await applyAfterAction(readOnly, db, settings, '7', [3], log);
+      refuse = true;
+      await applyAfterAction(readOnly, db, settings, '7', [3], log);
+      expect(warnings).toHaveLength(3);
+      // Another connection (a reconnect) says it again.
+      await applyAfterAction(fakeClient(() => false), db, settings, '7', [3], log);
+      expect(warnings).toHaveLength(4);
+      expect(warnings.every((w) => w.msg === 'after-processing action not applied; the messages stay as they are until the next sync tries again')).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('sends a long set of UIDs in commands of 500, recording each as the server confirms it', async () => {
     events.log = [];
     events.flushFails = false;

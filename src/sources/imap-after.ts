@@ -22,6 +22,27 @@ async function ensureFolder(client: ImapFlow, folder: string, log: Logger): Prom
 const UIDS_PER_COMMAND = 500;
 
 /**
+ * A refusal that lasts (a read-only folder, a keyword the folder does not keep) would otherwise
+ * be warned after every sync, about once a minute: on one connection each kind of warning is
+ * repeated at most this often (at debug level in between), and said again at once after the
+ * action has worked.
+ */
+const REPEAT_WARNING_MS = 3600_000;
+const warnedAt = new WeakMap<ImapFlow, Map<string, number>>();
+
+function warnNowAndThen(client: ImapFlow, log: Logger, key: string, fields: Record<string, unknown>, message: string, now = Date.now()): void {
+  let times = warnedAt.get(client);
+  if (!times) warnedAt.set(client, (times = new Map()));
+  const last = times.get(key);
+  if (last !== undefined && now - last < REPEAT_WARNING_MS) {
+    log.debug({ ...fields, repeated: true }, message);
+    return;
+  }
+  times.set(key, now);
+  log.warn(last === undefined ? fields : { ...fields, warnedBefore: new Date(last).toISOString() }, message);
+}
+
+/**
  * What IMAP_AFTER says to do with messages that are archived and decided. A failure here is
  * logged and never undoes anything: the message is safe in the archive either way, and the
  * action is tried again after the next sync (catchUpAfterAction); each message records when its
@@ -50,7 +71,7 @@ export async function applyAfterAction(client: ImapFlow, db: Db, s: ImapSettings
         // flag without sending a command).
         const flags = client.mailbox ? client.mailbox.permanentFlags : undefined;
         if (flags && !flags.has('\\*') && !flags.has(a.keyword)) {
-          log.warn({ keyword: a.keyword }, 'the folder does not allow the keyword (its PERMANENTFLAGS): processed mail is not marked');
+          warnNowAndThen(client, log, 'keyword-not-allowed', { keyword: a.keyword }, 'the folder does not allow the keyword (its PERMANENTFLAGS): processed mail is not marked');
           done = true;
         } else done = await client.messageFlagsAdd(range, [a.keyword], { uid: true });
       } else {
@@ -64,13 +85,15 @@ export async function applyAfterAction(client: ImapFlow, db: Db, s: ImapSettings
       }
     } catch (err) {
       done = false;
-      log.warn({ action: a.kind, err: (err as Error).message }, 'after-processing action failed');
+      warnNowAndThen(client, log, 'failed', { action: a.kind, err: (err as Error).message }, 'after-processing action failed');
     }
     // imapflow answers false for a NO, a BAD or a connection lost mid-command: not done.
     if (!done || !client.usable) {
-      log.warn({ action: a.kind, messages: sorted.length - i }, 'after-processing action not applied; the messages stay as they are until the next sync tries again');
+      warnNowAndThen(client, log, 'not-applied', { action: a.kind, messages: sorted.length - i }, 'after-processing action not applied; the messages stay as they are until the next sync tries again');
       return;
     }
+    warnedAt.get(client)?.delete('not-applied');
+    warnedAt.get(client)?.delete('failed');
     // A crash before this is recorded repeats the action, which is harmless (flags are added,
     // not toggled; a UID already moved is no longer there to move).
     const now = new Date().toISOString();
