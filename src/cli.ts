@@ -10,11 +10,11 @@
  */
 if (process.argv[2] === 'run' && !process.argv.includes('--help') && !process.argv.includes('-h')) {
   const [{ loadSettings }, { isolatedReaders }] = await Promise.all([import('./config/env.js'), import('./documents/isolated-reader.js')]);
-  let settings: ReturnType<typeof loadSettings> | null = null;
+  let settings: ReturnType<typeof loadSettings> | undefined;
   try {
     settings = loadSettings({});
   } catch {
-    settings = null;
+    // Reported by the command itself, with the rest of what is wrong.
   }
   if (settings) for (const reader of isolatedReaders(settings.soffice, settings.readerProcesses)) reader.warm?.();
 }

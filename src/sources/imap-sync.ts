@@ -151,16 +151,17 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
     const result: SyncResult = { uidValidity, taken: 0, skipped: stored ? 0 : cp.baseline_count, errors: 0, fullScan };
 
     const pending = metas.filter((m) => m.uid > cp.last_uid);
+    const sourceOf = (m: Meta) => imapSourceId(ctx.account, settings.mailbox, uidValidity, m.uid);
     try {
       for (const batch of batches(pending, ctx.maxMessageBytes)) {
         // Stopping: the next batch is not even fetched.
         if (ctx.stopping?.()) throw new PipelineStopped();
         const fresh = batch.filter((m) => !isOld(m));
-        const ids = fresh.map((m) => imapSourceId(ctx.account, settings.mailbox, uidValidity, m.uid));
+        const ids = fresh.map(sourceOf);
         const known = new Map<string, string>();
         if (ids.length > 0) for (const r of await db.selectFrom('messages').select(['source', 'status']).where('source', 'in', ids).execute()) known.set(r.source, r.status);
 
-        const toFetch = fresh.filter((m) => m.size <= ctx.maxMessageBytes && !known.has(imapSourceId(ctx.account, settings.mailbox, uidValidity, m.uid)));
+        const toFetch = fresh.filter((m) => m.size <= ctx.maxMessageBytes && !known.has(sourceOf(m)));
         const bodies = new Map<number, Buffer>();
         if (toFetch.length > 0) {
           for await (const m of client.fetch(uidSet(toFetch.map((x) => x.uid)), { uid: true, source: true }, { uid: true })) if (m.source) bodies.set(m.uid, m.source);
@@ -200,7 +201,7 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
               plan.push({ m, msg: null });
               continue;
             }
-            const source = imapSourceId(ctx.account, settings.mailbox, uidValidity, m.uid);
+            const source = sourceOf(m);
             const status = known.get(source);
             if (status !== undefined) {
               // Archived by a sync that stopped before its checkpoint was written.
