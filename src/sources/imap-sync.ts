@@ -49,7 +49,10 @@ export interface SyncResult {
   fullScan: boolean;
 }
 
-/** Messages fetched into memory per round trip: at most this many, and about this many bytes. */
+/**
+ * Messages fetched into memory per round trip: at most this many, and about this many bytes. Two
+ * batches are in memory at once: the one being decided and the next (fetched meanwhile).
+ */
 const BATCH_COUNT = 100;
 const BATCH_BYTES = 16 * 1024 * 1024;
 
@@ -134,10 +137,14 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
       cp = firstCheckpoint(ctx, uidValidity, metas, highestUid, now());
       log.info({ uidValidity, messages: metas.length, existingMail: settings.existingMail, cutoff: cp.cutoff, baseline: cp.baseline_count }, 'first sync of the mailbox');
     } else if (stored.uidvalidity !== uidValidity) {
-      log.warn(
-        { previousUidValidity: stored.uidvalidity, uidValidity, messages: metas.length },
-        'UIDVALIDITY changed: reading the whole mailbox again; messages already archived are recorded as duplicates and not answered',
-      );
+      // An empty UIDVALIDITY is no server's: migration 0009 set it to have the folder read again.
+      if (stored.uidvalidity === '')
+        log.warn({ uidValidity, messages: metas.length }, 'reading the whole mailbox again, as an upgrade asked (source ids could not be given their account); messages already archived are recorded as duplicates and not answered');
+      else
+        log.warn(
+          { previousUidValidity: stored.uidvalidity, uidValidity, messages: metas.length },
+          'UIDVALIDITY changed: reading the whole mailbox again; messages already archived are recorded as duplicates and not answered',
+        );
       cp = { ...stored, uidvalidity: uidValidity, last_uid: 0, baseline_uid: 0, baseline_count: 0, scan_uid: highestUid };
     } else {
       cp = { ...stored };
@@ -152,20 +159,33 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
 
     const pending = metas.filter((m) => m.uid > cp.last_uid);
     const sourceOf = (m: Meta) => imapSourceId(ctx.account, settings.mailbox, uidValidity, m.uid);
+    // What of a batch is archived already (by a sync that stopped before its checkpoint), and
+    // the bodies of the rest that fit in memory.
+    const load = async (batch: Meta[]) => {
+      const ids = batch.filter((m) => !isOld(m)).map(sourceOf);
+      const known = new Map<string, string>();
+      if (ids.length > 0) for (const r of await db.selectFrom('messages').select(['source', 'status']).where('source', 'in', ids).execute()) known.set(r.source, r.status);
+      const toFetch = batch.filter((m) => !isOld(m) && m.size <= ctx.maxMessageBytes && !known.has(sourceOf(m)));
+      const bodies = new Map<number, Buffer>();
+      if (toFetch.length > 0) {
+        for await (const m of client.fetch(uidSet(toFetch.map((x) => x.uid)), { uid: true, source: true }, { uid: true })) if (m.source) bodies.set(m.uid, m.source);
+      }
+      return { known, bodies };
+    };
+    const all = batches(pending, ctx.maxMessageBytes);
+    let next: Promise<Awaited<ReturnType<typeof load>>> | null = null;
     try {
-      for (const batch of batches(pending, ctx.maxMessageBytes)) {
+      for (let b = 0; b < all.length; b++) {
+        const batch = all[b]!;
         // Stopping: the next batch is not even fetched.
         if (ctx.stopping?.()) throw new PipelineStopped();
-        const fresh = batch.filter((m) => !isOld(m));
-        const ids = fresh.map(sourceOf);
-        const known = new Map<string, string>();
-        if (ids.length > 0) for (const r of await db.selectFrom('messages').select(['source', 'status']).where('source', 'in', ids).execute()) known.set(r.source, r.status);
-
-        const toFetch = fresh.filter((m) => m.size <= ctx.maxMessageBytes && !known.has(sourceOf(m)));
-        const bodies = new Map<number, Buffer>();
-        if (toFetch.length > 0) {
-          for await (const m of client.fetch(uidSet(toFetch.map((x) => x.uid)), { uid: true, source: true }, { uid: true })) if (m.source) bodies.set(m.uid, m.source);
-        }
+        const { known, bodies } = await (next ?? load(batch));
+        // The next batch is fetched while this one is decided: otherwise, at every batch, the
+        // reading process waits for the fetch and the connection for the decisions. One batch
+        // more in memory (BATCH_BYTES); a failure shows when its turn comes (or is let go with
+        // this sync's failure, below).
+        next = b + 1 < all.length ? load(all[b + 1]!) : null;
+        next?.catch(() => {});
 
         const fetched = (m: Meta, source: string): SourceMessage | null => {
           const raw = bodies.get(m.uid);
@@ -250,6 +270,8 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
         }
       }
     } finally {
+      // A fetch still running for a batch not reached ends before the folder is let go.
+      await next?.catch(() => {});
       // Progress made before a failure is kept; the failed message is fetched again next time.
       await saveCheckpoint(db, cp, now());
     }

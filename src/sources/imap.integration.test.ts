@@ -15,6 +15,11 @@ import { RULES_DIR } from '../testing/app.js';
 import { tempDir } from '../testing/app.js';
 import { mailboxHealth } from './health.js';
 import { loadCheckpoint } from './imap-checkpoint.js';
+import { createImapClient } from './imap-client.js';
+import { syncMailbox } from './imap-sync.js';
+import { imapAccount } from './imap-uids.js';
+import { HealthRecorder } from './health.js';
+import { testApp } from '../testing/app.js';
 
 const fixture = (name: string) => readFileSync(fixtureMail(name));
 /** Never fires during a test: new mail can only be seen through IDLE or a reconnect. */
@@ -28,7 +33,7 @@ let userSeq = 0;
 let unavailable: unknown = null;
 beforeAll(async () => {
   try {
-    dovecot = await startDovecot({ users: Array.from({ length: 24 }, (_, i) => ({ user: `unit${i}@example.test`, password: `pw-${i}/#@` })) });
+    dovecot = await startDovecot({ users: Array.from({ length: 25 }, (_, i) => ({ user: `unit${i}@example.test`, password: `pw-${i}/#@` })) });
   } catch (err) {
     unavailable = err;
   }
@@ -237,12 +242,62 @@ describe('IMAP source against Dovecot', () => {
     } finally {
       db.close();
     }
-    svc = await intake(second, { env: NO_POLL, dataDir });
+    const logs = memoryLogger('info');
+    svc = await intake(second, { env: NO_POLL, dataDir, log: logs.log });
     expect((await messageReports(svc.app.db)).map((r) => [r.unit, r.reply, r.duplicateOf])).toEqual([
       ['xunyang', 'ack', null],
       ['lushanxihai', 'ack', null],
     ]);
     expect(svc.outbox()).toHaveLength(2);
+    // Said for what it is, not as a UIDVALIDITY change from "".
+    const warned = logs.lines.map((l) => JSON.parse(l) as { msg: string }).map((l) => l.msg);
+    expect(warned.some((m) => m.startsWith('reading the whole mailbox again, as an upgrade asked'))).toBe(true);
+    expect(warned.some((m) => m.startsWith('UIDVALIDITY changed'))).toBe(false);
+  });
+
+  it('fetches the next batch of a backlog while the batch before it is decided', async () => {
+    const user = nextUser();
+    const units = loadRules(RULES_DIR).units;
+    const mails = await Promise.all(Array.from({ length: 105 }, async (_, i) => ({ raw: await submissionMail(units[i % units.length]!, i, july(20)), date: july(20) })));
+    await dovecot.append(mails, { user });
+    const app = await testApp({ env: dovecot.env('INBOX', user) });
+    const imap = app.settings.imap!;
+    const client = createImapClient(imap, app.log);
+    try {
+      await client.connect();
+      const bodyFetches: string[] = [];
+      const fetch = client.fetch.bind(client);
+      client.fetch = ((range, query, opts) => {
+        if (query.source) bodyFetches.push(String(range));
+        return fetch(range, query, opts);
+      }) as typeof client.fetch;
+      const seenWhileDeciding: string[][] = [];
+      const account = imapAccount(imap);
+      const result = await syncMailbox(client, {
+        settings: imap,
+        account,
+        db: app.db,
+        raw: app.raw,
+        log: app.log,
+        opens: null,
+        maxMessageBytes: app.settings.maxMessageBytes,
+        health: new HealthRecorder(app.db, account, imap.mailbox, 60_000),
+        takeAll: async (msgs, each) => {
+          // The first batch's decisions wait (up to 5 s) for the second batch to be asked for.
+          if (seenWhileDeciding.length === 0) for (let t = 0; t < 50 && bodyFetches.length < 2; t++) await new Promise((r) => setTimeout(r, 100));
+          seenWhileDeciding.push([...bodyFetches]);
+          msgs.forEach((_, i) => each(i, { row: i, status: 'seen' }));
+        },
+      });
+      expect(result.taken).toBe(105);
+      expect(seenWhileDeciding).toEqual([
+        ['1:100', '101:105'],
+        ['1:100', '101:105'],
+      ]);
+    } finally {
+      await client.logout().catch(() => {});
+      await app.cleanup();
+    }
   });
 
   it('records duplicate deliveries (same bytes, or the same message through another relay) and answers once', async () => {
