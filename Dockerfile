@@ -21,5 +21,6 @@ RUN groupadd --system intake && useradd --system --gid intake --home-dir /data i
   && mkdir -p /data && chown intake:intake /data
 USER intake
 VOLUME ["/data"]
-ENTRYPOINT ["node", "/app/dist/cli.js"]
+# Garbage-collector settings for a two-process service on few cores: src/util/v8-flags.ts.
+ENTRYPOINT ["node", "--single-threaded-gc", "--max-semi-space-size=4", "/app/dist/cli.js"]
 CMD ["run"]

@@ -6,6 +6,7 @@ import { loadRules } from './rules/index.js';
 import { copyRules, FIXTURE_MAIL, fixtureMail, RULES_DIR, tempDir } from './testing/app.js';
 import { runCli, startCli } from './testing/cli.js';
 import { submissionMail } from './testing/submissions.js';
+import { SERVICE_V8_FLAGS } from './util/v8-flags.js';
 
 // Async: a synchronous spawn blocks this worker, and on a loaded machine vitest's runner gives up on it.
 
@@ -84,6 +85,8 @@ describe('intake CLI', { timeout: SLOW }, () => {
       // one its service reads with, not a second one beside it.
       const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
       expect(children.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').find((a) => a.includes('read-worker')))).toEqual([expect.stringContaining('read-worker')]);
+      // With the service's garbage-collector settings (src/util/v8-flags.ts).
+      expect(readFileSync(`/proc/${children[0]}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...SERVICE_V8_FLAGS]));
       copyFileSync(fixtureMail('15-yongxiu-corrupt-attachment.eml'), join(data, 'inbox', 'new', '1626999999.M99P1.test'));
       await waitFor(() => outboxFiles(data).length === 11, 'the reply to the new message');
       expect(outboxFiles(data).some((f) => f.includes('.missing.'))).toBe(true);

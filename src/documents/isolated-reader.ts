@@ -7,6 +7,7 @@ import { ReaderUnavailable, type DocumentContent, type DocumentReader } from './
 import { TOO_COMPLEX } from './read-document.js';
 import type { ReadRequest, ReadResponse } from './read-worker.js';
 import { ReaderPool } from './reader-pool.js';
+import { SERVICE_V8_FLAGS } from '../util/v8-flags.js';
 
 export interface IsolationOptions {
   /** SOFFICE: unset finds LibreOffice, "off" disables it, or a path. */
@@ -133,7 +134,7 @@ export class IsolatedReader implements DocumentReader {
     // Run from source (tests, tsx): the child needs the same TypeScript loader.
     const loader = here.endsWith('.ts') ? ['--import', 'tsx'] : [];
     const child = this.spawnReader(worker, {
-      execArgv: [...loader, `--max-old-space-size=${this.opts.maxMemoryMb ?? 1024}`],
+      execArgv: [...loader, ...SERVICE_V8_FLAGS, `--max-old-space-size=${this.opts.maxMemoryMb ?? 1024}`],
       serialization: 'advanced',
       // No stdio: the child's libraries chatter, and an orphaned child must not hold the service's pipes.
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
