@@ -7,8 +7,9 @@
  *  2. Raw baseline (scripts/bench/raw-baseline.mjs, a fresh process like intake): imapflow
  *     fetches the same messages, mailparser parses them, exceljs and mammoth read every
  *     attachment; no intake code.
- *  3. intake: `node dist/cli.js run` as a child process on an empty data folder; backlog time
- *     runs from spawn until every message is decided and every reply is in the outbox.
+ *  3. intake: `node dist/cli.js run`, with the Node flags `npm start` gives it, as a child
+ *     process on an empty data folder; backlog time runs from spawn until every message is
+ *     decided and every reply is in the outbox.
  *     Steps 2 and 3 run in rounds (3 by default), baseline then intake, each intake run on a new
  *     data folder: the ratio of a round compares two runs a few seconds apart, and the median
  *     of the rounds is reported with each round's figures (a shared machine's load changes by
@@ -22,12 +23,15 @@
  * per-recipient limit (10 a day; the rest would wait a day), so intake runs on a copy of the
  * rules with that limit raised: the benchmark measures the work, not the limit.
  *
- * BENCH_MESSAGES, BENCH_LIVE_SAMPLES and BENCH_ROUNDS change the sizes; BENCH_CPU_PROF=<dir> profiles intake.
+ * BENCH_MESSAGES, BENCH_LIVE_SAMPLES and BENCH_ROUNDS change the sizes; BENCH_CPU_PROF=<dir> profiles intake;
+ * BENCH_NODE_ARGS passes it more Node options; BENCH_LOG_LEVEL sets its LOG_LEVEL (default warn);
+ * BENCH_LINK=<one-way delay ms>,<Mbit/s> reads the mailbox (baseline and intake) across a slow
+ * link (scripts/bench/slow-link.mjs), as from a remote provider.
  *
  * Prints one JSON object. The machine's load average is printed with it: figures from a busy
  * machine are slower than the code is.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +40,7 @@ import { loadRules } from '../../src/rules/index.js';
 import { REPO, rulesWith, tempDir } from '../../src/testing/app.js';
 import { startDovecot, type Dovecot } from '../../src/testing/dovecot.js';
 import { submissionMail } from '../../src/testing/submissions.js';
+import { SERVICE_V8_FLAGS } from '../../src/util/v8-flags.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 500);
 const LIVE_SAMPLES = Number(process.env.BENCH_LIVE_SAMPLES ?? 40);
@@ -50,12 +55,36 @@ const pct = (xs: number[], p: number) => {
 };
 
 /** The raw baseline in a fresh process (scripts/bench/raw-baseline.mjs), timed from its start like intake. */
-function rawBaseline(d: Dovecot): { ms: number; cpuMs: number; messages: number; attachments: number } {
+function rawBaseline(d: Dovecot, port: number): { ms: number; cpuMs: number; messages: number; attachments: number } {
   const out = execFileSync(process.execPath, [join(REPO, 'scripts', 'bench', 'raw-baseline.mjs')], {
-    env: { ...process.env, BENCH_IMAP_PORT: String(d.port), BENCH_IMAP_USER: d.user, BENCH_IMAP_PASSWORD: d.password },
+    env: { ...process.env, BENCH_IMAP_PORT: String(port), BENCH_IMAP_USER: d.user, BENCH_IMAP_PASSWORD: d.password },
     encoding: 'utf8',
   });
   return JSON.parse(out) as { ms: number; cpuMs: number; messages: number; attachments: number };
+}
+
+/** BENCH_LINK=<one-way delay ms>,<Mbit/s>, e.g. `15,50`: the mailbox read across a slow link. */
+interface Link {
+  delayMs: number;
+  mbps: number;
+  proxy?: { port: number; child: ChildProcess };
+}
+function parseLink(v: string | undefined): Link | null {
+  if (!v) return null;
+  const m = /^(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)$/.exec(v.trim());
+  if (!m) throw new Error(`BENCH_LINK=${v}: expected <one-way delay ms>,<Mbit/s>, e.g. BENCH_LINK=15,50`);
+  return { delayMs: Number(m[1]), mbps: Number(m[2]) };
+}
+const link = parseLink(process.env.BENCH_LINK);
+
+/** scripts/bench/slow-link.mjs in front of Dovecot, in its own process (the baseline runs synchronously here). */
+async function startSlowLink(target: number, l: Link): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(REPO, 'scripts', 'bench', 'slow-link.mjs'), String(target), String(l.delayMs), String((l.mbps * 1e6) / 8)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`slow-link.mjs exited with ${code}`)));
+  });
+  return { port, child };
 }
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -107,14 +136,17 @@ interface IntakeRun {
  * One run of intake on an empty data folder: the backlog from spawn until every message is
  * decided and every reply is in the outbox, then (with `liveSamples`) the live latency.
  */
-async function runIntake(dovecot: Dovecot, rulesDir: string, rules: ReturnType<typeof loadRules>, liveSamples: number): Promise<IntakeRun> {
+async function runIntake(dovecot: Dovecot, port: number, rulesDir: string, rules: ReturnType<typeof loadRules>, liveSamples: number): Promise<IntakeRun> {
   const data = tempDir('intake-bench-');
   const outbox = join(data, 'outbox');
-  const env = { ...process.env, ...dovecot.env('INBOX'), LOG_LEVEL: 'warn', INTAKE_DATA: data };
+  const env = { ...process.env, ...dovecot.env('INBOX', undefined, port), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', INTAKE_DATA: data };
   const t0 = performance.now();
   // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the intake process, for `node --cpu-prof` tooling.
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, join(REPO, 'dist', 'cli.js'), 'run', '--rules', rulesDir], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // As `npm start` runs it (src/util/v8-flags.ts); BENCH_NODE_ARGS adds Node options for the
+  // intake process (not its reading processes), to try one.
+  const nodeArgs = [...SERVICE_V8_FLAGS, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const child = spawn(process.execPath, [...prof, ...nodeArgs, join(REPO, 'dist', 'cli.js'), 'run', '--rules', rulesDir], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let db: SQLite.Database | null = null;
   try {
@@ -204,15 +236,18 @@ async function main(): Promise<void> {
       batch.push({ raw, date: at });
     }
     await dovecot.append(batch);
+    // BENCH_LINK: the mailbox is read across a slow link (the APPENDs above and below go direct).
+    if (link) link.proxy = await startSlowLink(dovecot.port, link);
+    const port = link?.proxy?.port ?? dovecot.port;
 
     // Rounds of (baseline, intake) one right after the other, so that each ratio compares two runs
     // on the same machine under about the same load; the median ratio is reported.
     const rounds: Array<{ baseline: ReturnType<typeof rawBaseline>; intake: IntakeRun }> = [];
     for (let r = 0; r < ROUNDS; r++) {
       process.stderr.write(`round ${r + 1} of ${ROUNDS}: raw baseline ...\n`);
-      const baseline = rawBaseline(dovecot);
+      const baseline = rawBaseline(dovecot, port);
       process.stderr.write(`round ${r + 1} of ${ROUNDS}: intake backlog ...\n`);
-      const intake = await runIntake(dovecot, rulesDir, rules, r === ROUNDS - 1 ? LIVE_SAMPLES : 0);
+      const intake = await runIntake(dovecot, port, rulesDir, rules, r === ROUNDS - 1 ? LIVE_SAMPLES : 0);
       rounds.push({ baseline, intake });
     }
     const last = rounds[rounds.length - 1]!;
@@ -254,9 +289,11 @@ async function main(): Promise<void> {
       outcomes: last.intake.outcomes,
       targets: { ratio: 1.5, p95Ms: 2000, peakRssMb: 300 },
       machine: { cpus: cpus().length, node: process.version, loadAverageBefore: loadBefore.map(round2), loadAverageAfter: loadavg().map(round2) },
+      ...(link ? { link: { oneWayDelayMs: link.delayMs, megabitsPerSecond: link.mbps } } : {}),
     };
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } finally {
+    link?.proxy?.child.kill();
     await dovecot.cleanup();
     rmSync(join(rulesDir, '..'), { recursive: true, force: true });
   }

@@ -172,11 +172,11 @@ export class Dovecot {
     return `imap://${encodeURIComponent(user.user)}:${encodeURIComponent(user.password)}@${this.host}:${this.port}`;
   }
 
-  /** Environment that points intake at this server (plain IMAP on loopback). */
-  env(mailbox = 'INBOX', username?: string): Record<string, string> {
+  /** Environment that points intake at this server (plain IMAP on loopback), or at a proxy of it on `port`. */
+  env(mailbox = 'INBOX', username?: string, port = this.port): Record<string, string> {
     const user = this.account(username);
     return {
-      IMAP_URL: `imap://${encodeURIComponent(user.user)}:${encodeURIComponent(user.password)}@${this.host}:${this.port}/${encodeURIComponent(mailbox)}`,
+      IMAP_URL: `imap://${encodeURIComponent(user.user)}:${encodeURIComponent(user.password)}@${this.host}:${port}/${encodeURIComponent(mailbox)}`,
       IMAP_TLS: 'none',
     };
   }
