@@ -17,6 +17,7 @@ import { readFiles } from './read-files.js';
 import type { DocumentReader } from './reader.js';
 import { documentReaders, readDocument } from './registry.js';
 import { decodeText, parseDelimited } from './text-reader.js';
+import iconv from 'iconv-lite';
 
 const rules = loadRules(join(REPO, 'rules'));
 const FIXTURES = join(REPO, 'fixtures', 'documents');
@@ -293,6 +294,19 @@ describe('text files', () => {
     const mixed = 'No,Unit,Contact,Phone\n1,浔阳区总工会,张敏,13907920001\n';
     expect(decodeText(Buffer.from(mixed, 'utf16le'))).toEqual({ text: mixed, encoding: 'utf-16le' });
     expect(decodeText(Buffer.from('c4bfb1ea', 'hex'))).toEqual({ text: '目标', encoding: 'gb18030' });
+  });
+
+  it('believes the charset a mail part declared where the bytes bear it out', () => {
+    const big5 = iconv.encode('報名表', 'big5');
+    expect(decodeText(big5).text).not.toBe('報名表');
+    expect(decodeText(big5, 'big5')).toEqual({ text: '報名表', encoding: 'big5 (declared)' });
+    // Two traditional characters in GBK are too few to guess from; the label settles it.
+    expect(decodeText(iconv.encode('單位', 'gbk'), 'GB2312')).toEqual({ text: '單位', encoding: 'gb18030 (declared)' });
+    // GBK bytes labelled UTF-8: the label is wrong, the bytes decide.
+    expect(decodeText(iconv.encode('实施方案', 'gbk'), 'utf-8')).toEqual({ text: '实施方案', encoding: 'gb18030' });
+    // A BOM outranks any label; ASCII is ASCII.
+    expect(decodeText(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('方案')]), 'gbk')).toEqual({ text: '方案', encoding: 'utf-8 (BOM)' });
+    expect(decodeText(Buffer.from('plan'), 'big5')).toEqual({ text: 'plan', encoding: 'ascii' });
   });
 
   it('parses quoted CSV fields with commas, quotes and line breaks', () => {

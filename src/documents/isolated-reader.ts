@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { UnreadableError } from '../containers/budget.js';
 import type { FileFormat } from '../mail/file-format.js';
 import { findSoffice } from './libreoffice.js';
-import { ReaderUnavailable, type DocumentContent, type DocumentReader } from './reader.js';
+import { ReaderUnavailable, type DocumentContent, type DocumentReader, type ReadHints } from './reader.js';
 import { TOO_COMPLEX } from './read-document.js';
 import type { ReadRequest, ReadResponse } from './read-worker.js';
 import { ReaderPool } from './reader-pool.js';
@@ -48,6 +48,7 @@ interface Job {
   format: FileFormat;
   filename: string;
   content: Buffer;
+  charset?: string;
   resolve(content: DocumentContent): void;
   reject(err: unknown): void;
 }
@@ -95,10 +96,10 @@ export class IsolatedReader implements DocumentReader {
     this.spawnReader = opts.spawn ?? fork;
   }
 
-  read(content: Buffer, filename: string, format: FileFormat = 'unknown'): Promise<DocumentContent> {
+  read(content: Buffer, filename: string, format: FileFormat = 'unknown', hints?: ReadHints): Promise<DocumentContent> {
     if (!FORMATS.includes(format)) return Promise.reject(new UnreadableError('unsupported', '暂不支持读取此格式'));
     return new Promise<DocumentContent>((resolve, reject) => {
-      this.waiting.push({ id: this.nextId++, format, filename, content, resolve, reject });
+      this.waiting.push({ id: this.nextId++, format, filename, content, ...(hints?.charset ? { charset: hints.charset } : {}), resolve, reject });
       void this.pump();
     });
   }
@@ -211,7 +212,7 @@ export class IsolatedReader implements DocumentReader {
           this.busy(child);
           this.arm(child);
         }
-        const request: ReadRequest = { id: job.id, format: job.format, filename: job.filename, content: new Uint8Array(job.content.buffer, job.content.byteOffset, job.content.length) };
+        const request: ReadRequest = { id: job.id, format: job.format, filename: job.filename, content: new Uint8Array(job.content.buffer, job.content.byteOffset, job.content.length), ...(job.charset ? { charset: job.charset } : {}) };
         // A channel closed under us: the process had gone before it had this file, so its exit
         // (handled in exited()) does not blame it.
         child.send(request, (err) => {

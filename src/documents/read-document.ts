@@ -1,6 +1,6 @@
 import { UnreadableError } from '../containers/budget.js';
 import { extensionOf, formatByName, type FileFormat } from '../mail/file-format.js';
-import { scanError, type DocumentContent, type DocumentReader } from './reader.js';
+import { scanError, type DocumentContent, type DocumentReader, type ReadHints } from './reader.js';
 
 const FORMAT_NAMES: Partial<Record<FileFormat, string>> = {
   ole: 'Office 97-2003 / WPS',
@@ -14,7 +14,7 @@ const FORMAT_NAMES: Partial<Record<FileFormat, string>> = {
 };
 
 /** Picks the reader for a file's real format; formats nobody reads get a reason, not a guess. */
-export async function readDocument(readers: readonly DocumentReader[], format: FileFormat, content: Buffer, filename: string): Promise<DocumentContent> {
+export async function readDocument(readers: readonly DocumentReader[], format: FileFormat, content: Buffer, filename: string, hints?: ReadHints): Promise<DocumentContent> {
   if (content.length === 0) throw new UnreadableError('empty', '文件为空（0 字节）');
   const reader = readers.find((r) => r.formats.includes(format));
   // Bytes that are no known format under a document's name: a damaged or half-sent file, or
@@ -30,7 +30,7 @@ export async function readDocument(readers: readonly DocumentReader[], format: F
     throw new UnreadableError('unsupported', `暂不支持读取此格式（${what}），请另存为 .docx 或 .xlsx 后重新发送`);
   }
   try {
-    return await reader.read(content, filename, format);
+    return await reader.read(content, filename, format, hints);
   } catch (err) {
     // V8's own limits (a string or array past its maximum length, a stack overflow) are what a
     // decompression bomb inside a document looks like, e.g. POI's shared-strings proof of concept.

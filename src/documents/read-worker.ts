@@ -13,6 +13,8 @@ export interface ReadRequest {
   format: FileFormat;
   filename: string;
   content: Uint8Array;
+  /** ReadHints.charset */
+  charset?: string;
 }
 
 export type ReadResponse =
@@ -40,7 +42,7 @@ let reading: Promise<void> = Promise.resolve();
 process.on('message', (m: ReadRequest) => {
   reading = reading
     .then(() =>
-      readDocument(readers, m.format, Buffer.from(m.content.buffer, m.content.byteOffset, m.content.length), m.filename).then(
+      readDocument(readers, m.format, Buffer.from(m.content.buffer, m.content.byteOffset, m.content.length), m.filename, m.charset ? { charset: m.charset } : undefined).then(
         (ok) => answer({ id: m.id, ok }),
         (err: unknown) => {
           const e = err as Error;

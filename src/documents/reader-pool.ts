@@ -1,5 +1,5 @@
 import type { FileFormat } from '../mail/file-format.js';
-import type { DocumentContent, DocumentReader } from './reader.js';
+import type { DocumentContent, DocumentReader, ReadHints } from './reader.js';
 
 /**
  * Several readers of the same formats (reading processes) used as one: each file goes to the
@@ -22,12 +22,12 @@ export class ReaderPool implements DocumentReader {
     for (const r of this.readers) r.warm?.();
   }
 
-  async read(content: Buffer, filename: string, format?: FileFormat): Promise<DocumentContent> {
+  async read(content: Buffer, filename: string, format?: FileFormat, hints?: ReadHints): Promise<DocumentContent> {
     let i = 0;
     for (let j = 1; j < this.readers.length; j++) if (this.waiting[j]! < this.waiting[i]!) i = j;
     this.waiting[i]!++;
     try {
-      return await this.readers[i]!.read(content, filename, format);
+      return await this.readers[i]!.read(content, filename, format, hints);
     } finally {
       this.waiting[i]!--;
     }

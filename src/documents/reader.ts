@@ -20,10 +20,19 @@ export interface DocumentContent {
  * One document format. A reader either returns the content or throws an UnreadableError with a
  * reason the sender can act on; it never runs macros and never fetches anything external.
  */
+/** What the message said about a file besides its bytes and name. */
+export interface ReadHints {
+  /**
+   * The charset its MIME part declared (a text attachment's `Content-Type: text/plain;
+   * charset=big5`): believed only where the bytes bear it out, since labels are often wrong.
+   */
+  charset?: string;
+}
+
 export interface DocumentReader {
   readonly name: string;
   readonly formats: readonly FileFormat[];
-  read(content: Buffer, filename: string, format?: FileFormat): Promise<DocumentContent>;
+  read(content: Buffer, filename: string, format?: FileFormat, hints?: ReadHints): Promise<DocumentContent>;
   /** Gets ready before the first file (a reading process starts and loads its libraries). */
   warm?(): void;
 }

@@ -58,9 +58,9 @@ function withFallback(reader: DocumentReader, converter: OfficeConverter): Docum
   return {
     name: reader.name,
     formats: reader.formats,
-    async read(content, filename) {
+    async read(content, filename, format, hints) {
       try {
-        const read = await reader.read(content, filename);
+        const read = await reader.read(content, filename, format, hints);
         return { ...read, via: read.via ?? reader.name };
       } catch (err) {
         if (!(err instanceof LibraryCannotRead)) throw err;

@@ -1,13 +1,17 @@
 import iconv from 'iconv-lite';
 import { decodeUnlabelled } from '../util/text-decode.js';
-import { MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, type DocumentContent, type DocumentReader, type Table } from './reader.js';
+import { decodeText as decodeLabelled } from '../mail/charset.js';
+import type { FileFormat } from '../mail/file-format.js';
+import { MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, type DocumentContent, type DocumentReader, type ReadHints, type Table } from './reader.js';
 
 /**
- * Text files nobody labelled: a BOM says UTF-8 or UTF-16 (Excel's "Unicode text" is UTF-16LE
- * with tabs); otherwise valid UTF-8 is UTF-8 and anything else GB18030, which is what Excel and
- * Notepad on Chinese Windows write (GBK is a subset).
+ * A text file's bytes as text: a BOM says UTF-8 or UTF-16 (Excel's "Unicode text" is UTF-16LE
+ * with tabs); otherwise the charset its mail part declared, where the bytes bear it out (a Big5
+ * or a short GBK file reads as something else when guessed); otherwise valid UTF-8 is UTF-8 and
+ * anything else GB18030, which is what Excel and Notepad on Chinese Windows write (GBK is a
+ * subset).
  */
-export function decodeText(bytes: Buffer): { text: string; encoding: string } {
+export function decodeText(bytes: Buffer, declared?: string): { text: string; encoding: string } {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { text: bytes.subarray(3).toString('utf8'), encoding: 'utf-8 (BOM)' };
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: iconv.decode(bytes.subarray(2), 'utf-16le'), encoding: 'utf-16le' };
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return { text: iconv.decode(bytes.subarray(2), 'utf-16be'), encoding: 'utf-16be' };
@@ -18,6 +22,10 @@ export function decodeText(bytes: Buffer): { text: string; encoding: string } {
   for (let i = 0; i < sample.length; i++) if (sample[i] === 0) i % 2 ? oddZeros++ : evenZeros++;
   if (sample.length >= 16 && oddZeros > sample.length / 5 && evenZeros === 0) return { text: iconv.decode(bytes, 'utf-16le'), encoding: 'utf-16le' };
   if (sample.length >= 16 && evenZeros > sample.length / 5 && oddZeros === 0) return { text: iconv.decode(bytes, 'utf-16be'), encoding: 'utf-16be' };
+  if (declared) {
+    const d = decodeLabelled(bytes, declared);
+    if (d.basis === 'label') return { text: d.text, encoding: `${d.charset} (declared)` };
+  }
   return { text: decodeUnlabelled(bytes), encoding: bytes.every((b) => b < 0x80) ? 'ascii' : isUtf8(bytes) ? 'utf-8' : 'gb18030' };
 }
 
@@ -93,8 +101,8 @@ function delimiterOf(text: string, filename: string): string | null {
 export const textReader: DocumentReader = {
   name: 'text',
   formats: ['text'],
-  async read(content: Buffer, filename: string): Promise<DocumentContent> {
-    const { text, encoding } = decodeText(content);
+  async read(content: Buffer, filename: string, _format?: FileFormat, hints?: ReadHints): Promise<DocumentContent> {
+    const { text, encoding } = decodeText(content, hints?.charset);
     const d = delimiterOf(text, filename);
     const tables = d ? [parseDelimited(text, d)] : [];
     // The text stays as written (keywords, titles and signatures are searched in it); the table

@@ -9,6 +9,8 @@ import { RawStore } from '../archive/raw-store.js';
 import { isolatedReaders } from '../documents/isolated-reader.js';
 import { ReaderUnavailable, type DocumentReader } from '../documents/reader.js';
 import { silentLogger } from '../log.js';
+import { buildMail } from '../testing/mail.js';
+import iconv from 'iconv-lite';
 import { Pipeline, PipelineStopped, STAGES, type Outcome, type Stage } from './pipeline.js';
 
 let app: TestApp | undefined;
@@ -129,6 +131,34 @@ describe('pipeline on the fixture mail', () => {
     expect(row.kind).toBe('missing');
     expect(row.body_text).toContain('仍需报送：\n  · 参赛报名表');
     expect(row.body_text).toMatch(/以下文件无法读取[^\n]*\n  · 永修县参赛报名表\.xlsx：Excel 文件已损坏/);
+  });
+});
+
+describe('text attachments', () => {
+  it('are read in the charset their part declares when the bytes bear it out, else as their bytes say', async () => {
+    app = await testApp();
+    const text = '參賽單位,聯繫人\n潯陽區總工會,張敏\n';
+    const raw = buildMail({
+      from: { name: '浔阳区总工会', address: 'xunyang@163.com' },
+      subject: '报名材料',
+      messageId: '<big5-text@163.com>',
+      date: new Date(Date.UTC(2021, 6, 20, 2)),
+      received: new Date(Date.UTC(2021, 6, 20, 2)),
+      text: '见附件',
+      attachments: [
+        // Big5 is valid GBK byte for byte: unlabelled, these would read as GB18030 nonsense.
+        { filename: '名單.csv', content: iconv.encode(text, 'big5'), contentType: 'text/csv; charset=big5' },
+        // A label the bytes contradict (GBK labelled UTF-8) is not believed.
+        { filename: '说明.txt', content: iconv.encode('实施方案说明', 'gbk'), contentType: 'text/plain; charset=utf-8' },
+      ],
+    });
+    const outcome = await app.pipeline.process({ source: 'test:big5', raw, receivedAt: new Date(Date.UTC(2021, 6, 20, 2)), receivedBasis: 'received-header' });
+    expect(outcome.status).toBe('decided');
+    const docs = await app.db.selectFrom('documents').select(['filename', 'text', 'fields_json']).orderBy('seq').execute();
+    expect(docs.map((d) => [d.filename, d.text])).toEqual([
+      ['名單.csv', text.trim()],
+      ['说明.txt', '实施方案说明'],
+    ]);
   });
 });
 
