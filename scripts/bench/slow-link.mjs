@@ -35,18 +35,17 @@ function shape(from, to) {
   });
 }
 
-const server = net.createServer((client) => {
-  const upstream = net.connect(target, '127.0.0.1');
+// Half-open: a side that ends (the server's BYE, then FIN) is ended on the other side only once
+// the bytes still on their way have been delivered.
+const server = net.createServer({ allowHalfOpen: true }, (client) => {
+  const upstream = net.connect({ port: target, host: '127.0.0.1', allowHalfOpen: true });
+  const kill = () => {
+    client.destroy();
+    upstream.destroy();
+  };
   for (const s of [client, upstream]) {
     s.setNoDelay(true);
-    s.on('error', () => {
-      client.destroy();
-      upstream.destroy();
-    });
-    s.on('close', () => {
-      client.destroy();
-      upstream.destroy();
-    });
+    s.on('error', kill);
   }
   shape(client, upstream);
   shape(upstream, client);

@@ -31,7 +31,7 @@ export interface SyncContext {
   health: HealthRecorder;
   /** After each batch that took in mail: replies go out while a long backlog is still read. */
   afterBatch?: () => Promise<void>;
-  /** The service is stopping: no further batch is fetched (PipelineStopped is thrown). */
+  /** The service is stopping: no further batch is taken in or fetched ahead (PipelineStopped is thrown). */
   stopping?: () => boolean;
   /** SELECT the folder again first (the poll does): see syncMailbox. */
   reselect?: boolean;
@@ -50,8 +50,9 @@ export interface SyncResult {
 }
 
 /**
- * Messages fetched into memory per round trip: at most this many, and about this many bytes. Two
- * batches are in memory at once: the one being decided and the next (fetched meanwhile).
+ * Messages fetched into memory per round trip: at most this many, and about this many bytes (a
+ * larger message that is not streamed makes a batch of its own). The next batch is fetched while
+ * one is decided when the two together stay within twice this many bytes.
  */
 const BATCH_COUNT = 100;
 const BATCH_BYTES = 16 * 1024 * 1024;
@@ -173,18 +174,24 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
       return { known, bodies };
     };
     const all = batches(pending, ctx.maxMessageBytes);
+    const inMemory = (batch: Meta[]) => batch.reduce((n, m) => n + (m.size <= ctx.maxMessageBytes ? m.size : 0), 0);
     let next: Promise<Awaited<ReturnType<typeof load>>> | null = null;
     try {
       for (let b = 0; b < all.length; b++) {
         const batch = all[b]!;
-        // Stopping: the next batch is not even fetched.
+        // Stopping: no batch is taken in (one fetched ahead is let finish, in the finally below).
         if (ctx.stopping?.()) throw new PipelineStopped();
         const { known, bodies } = await (next ?? load(batch));
         // The next batch is fetched while this one is decided: otherwise, at every batch, the
-        // reading process waits for the fetch and the connection for the decisions. One batch
-        // more in memory (BATCH_BYTES); a failure shows when its turn comes (or is let go with
-        // this sync's failure, below).
-        next = b + 1 < all.length ? load(all[b + 1]!) : null;
+        // reading process waits for the fetch and the connection for the decisions (on a remote
+        // mailbox, seconds per batch). Not when the service is stopping; not when this batch
+        // streams large messages (their downloads would queue behind the fetch); not when both
+        // batches together pass twice BATCH_BYTES (a large message fetched into memory is a
+        // batch of its own: two of them are not held at once). A failure shows when its turn
+        // comes, or is let go with this sync's failure (below).
+        const ahead = all[b + 1];
+        const streams = batch.some((m) => m.size > ctx.maxMessageBytes);
+        next = ahead && !ctx.stopping?.() && !streams && inMemory(batch) + inMemory(ahead) <= 2 * BATCH_BYTES ? load(ahead) : null;
         next?.catch(() => {});
 
         const fetched = (m: Meta, source: string): SourceMessage | null => {

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REPO } from '../testing/app.js';
 import { SERVICE_V8_FLAGS } from './v8-flags.js';
@@ -16,7 +18,8 @@ describe('the service processes run with SERVICE_V8_FLAGS', () => {
   });
 
   it('this Node accepts them', async () => {
-    const { execFileSync } = await import('node:child_process');
-    expect(execFileSync(process.execPath, [...SERVICE_V8_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' })).toBe('ok');
+    // Async: a synchronous spawn blocks vitest's worker.
+    const { stdout } = await promisify(execFile)(process.execPath, [...SERVICE_V8_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
+    expect(stdout).toBe('ok');
   });
 });
