@@ -48,7 +48,7 @@ interface Job {
   format: FileFormat;
   filename: string;
   content: Buffer;
-  charset?: string;
+  hints?: ReadHints;
   resolve(content: DocumentContent): void;
   reject(err: unknown): void;
 }
@@ -99,7 +99,7 @@ export class IsolatedReader implements DocumentReader {
   read(content: Buffer, filename: string, format: FileFormat = 'unknown', hints?: ReadHints): Promise<DocumentContent> {
     if (!FORMATS.includes(format)) return Promise.reject(new UnreadableError('unsupported', '暂不支持读取此格式'));
     return new Promise<DocumentContent>((resolve, reject) => {
-      this.waiting.push({ id: this.nextId++, format, filename, content, ...(hints?.charset ? { charset: hints.charset } : {}), resolve, reject });
+      this.waiting.push({ id: this.nextId++, format, filename, content, hints, resolve, reject });
       void this.pump();
     });
   }
@@ -212,7 +212,7 @@ export class IsolatedReader implements DocumentReader {
           this.busy(child);
           this.arm(child);
         }
-        const request: ReadRequest = { id: job.id, format: job.format, filename: job.filename, content: new Uint8Array(job.content.buffer, job.content.byteOffset, job.content.length), ...(job.charset ? { charset: job.charset } : {}) };
+        const request: ReadRequest = { id: job.id, format: job.format, filename: job.filename, content: new Uint8Array(job.content.buffer, job.content.byteOffset, job.content.length), hints: job.hints };
         // A channel closed under us: the process had gone before it had this file, so its exit
         // (handled in exited()) does not blame it.
         child.send(request, (err) => {

@@ -46,7 +46,7 @@ async function readOne(f: FoundFile, seq: number, readers: readonly DocumentRead
   let error: ReadFile['error'] = f.error ? errorOf(f.error) : null;
   if (!error && f.content) {
     try {
-      content = await readDocument(readers, f.format, f.content, f.filename, f.charset ? { charset: f.charset } : undefined);
+      content = await readDocument(readers, f.format, f.content, f.filename, { charset: f.charset });
     } catch (err) {
       // Not this file's fault: the message fails and is read again, nothing is said to the sender.
       if (err instanceof ReaderUnavailable) throw err;

@@ -13,8 +13,7 @@ export interface ReadRequest {
   format: FileFormat;
   filename: string;
   content: Uint8Array;
-  /** ReadHints.charset */
-  charset?: string;
+  hints?: import('./reader.js').ReadHints;
 }
 
 export type ReadResponse =
@@ -42,7 +41,7 @@ let reading: Promise<void> = Promise.resolve();
 process.on('message', (m: ReadRequest) => {
   reading = reading
     .then(() =>
-      readDocument(readers, m.format, Buffer.from(m.content.buffer, m.content.byteOffset, m.content.length), m.filename, m.charset ? { charset: m.charset } : undefined).then(
+      readDocument(readers, m.format, Buffer.from(m.content.buffer, m.content.byteOffset, m.content.length), m.filename, m.hints).then(
         (ok) => answer({ id: m.id, ok }),
         (err: unknown) => {
           const e = err as Error;

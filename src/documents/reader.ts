@@ -16,10 +16,6 @@ export interface DocumentContent {
   pages?: number;
 }
 
-/**
- * One document format. A reader either returns the content or throws an UnreadableError with a
- * reason the sender can act on; it never runs macros and never fetches anything external.
- */
 /** What the message said about a file besides its bytes and name. */
 export interface ReadHints {
   /**
@@ -29,6 +25,10 @@ export interface ReadHints {
   charset?: string;
 }
 
+/**
+ * One document format. A reader either returns the content or throws an UnreadableError with a
+ * reason the sender can act on; it never runs macros and never fetches anything external.
+ */
 export interface DocumentReader {
   readonly name: string;
   readonly formats: readonly FileFormat[];

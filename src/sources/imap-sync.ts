@@ -63,12 +63,15 @@ interface Meta {
   internalDate: Date;
 }
 
+/** Bytes of a message fetched into memory: one over `maxBytes` is streamed instead. */
+const inMemoryBytes = (m: Meta, maxBytes: number) => (m.size <= maxBytes ? m.size : 0);
+
 function batches(metas: Meta[], maxBytes: number): Meta[][] {
   const out: Meta[][] = [];
   let cur: Meta[] = [];
   let bytes = 0;
   for (const m of metas) {
-    const inMemory = m.size <= maxBytes ? m.size : 0;
+    const inMemory = inMemoryBytes(m, maxBytes);
     if (cur.length > 0 && (cur.length >= BATCH_COUNT || bytes + inMemory > BATCH_BYTES)) {
       out.push(cur);
       cur = [];
@@ -163,10 +166,11 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
     // What of a batch is archived already (by a sync that stopped before its checkpoint), and
     // the bodies of the rest that fit in memory.
     const load = async (batch: Meta[]) => {
-      const ids = batch.filter((m) => !isOld(m)).map(sourceOf);
+      const fresh = batch.filter((m) => !isOld(m));
+      const ids = fresh.map(sourceOf);
       const known = new Map<string, string>();
       if (ids.length > 0) for (const r of await db.selectFrom('messages').select(['source', 'status']).where('source', 'in', ids).execute()) known.set(r.source, r.status);
-      const toFetch = batch.filter((m) => !isOld(m) && m.size <= ctx.maxMessageBytes && !known.has(sourceOf(m)));
+      const toFetch = fresh.filter((m) => m.size <= ctx.maxMessageBytes && !known.has(sourceOf(m)));
       const bodies = new Map<number, Buffer>();
       if (toFetch.length > 0) {
         for await (const m of client.fetch(uidSet(toFetch.map((x) => x.uid)), { uid: true, source: true }, { uid: true })) if (m.source) bodies.set(m.uid, m.source);
@@ -174,7 +178,6 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
       return { known, bodies };
     };
     const all = batches(pending, ctx.maxMessageBytes);
-    const inMemory = (batch: Meta[]) => batch.reduce((n, m) => n + (m.size <= ctx.maxMessageBytes ? m.size : 0), 0);
     let next: Promise<Awaited<ReturnType<typeof load>>> | null = null;
     try {
       for (let b = 0; b < all.length; b++) {
@@ -191,7 +194,7 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
         // comes, or is let go with this sync's failure (below).
         const ahead = all[b + 1];
         const streams = batch.some((m) => m.size > ctx.maxMessageBytes);
-        next = ahead && !ctx.stopping?.() && !streams && inMemory(batch) + inMemory(ahead) <= 2 * BATCH_BYTES ? load(ahead) : null;
+        next = ahead && !ctx.stopping?.() && !streams && [...batch, ...ahead].reduce((n, m) => n + inMemoryBytes(m, ctx.maxMessageBytes), 0) <= 2 * BATCH_BYTES ? load(ahead) : null;
         next?.catch(() => {});
 
         const fetched = (m: Meta, source: string): SourceMessage | null => {
