@@ -92,21 +92,19 @@ const ended = (pid: number) => {
 };
 
 describe('the reading process is kept busy', () => {
-  it('has the next file before it has answered the one it is reading, and reads them in order', async () => {
+  it('has the next files before it has answered the one it is reading, and reads them in order', async () => {
     const { reader, children } = scripted();
-    const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
-    const b = reader.read(file('b'), 'b.docx', 'docx');
-    const c = reader.read(file('c'), 'c.docx', 'docx');
-    await until(() => children[0]?.received.length === 2);
-    // Two at a time: the third waits in the service until the first is answered.
-    expect(children[0]!.received).toEqual(['a.xlsx', 'b.docx']);
+    const names = ['a.xlsx', 'b.docx', 'c.docx', 'd.pdf', 'e.docx'];
+    const reads = names.map((n) => reader.read(file(n), n, n.endsWith('.pdf') ? 'pdf' : n.endsWith('.xlsx') ? 'xlsx' : 'docx'));
+    await until(() => children[0]?.received.length === 4);
+    // Four at a time: the fifth waits in the service until the first is answered.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(children[0]!.received).toEqual(names.slice(0, 4));
     children[0]!.answer('a.xlsx');
-    await expect(a).resolves.toMatchObject({ text: 'read a.xlsx' });
-    await until(() => children[0]!.received.length === 3);
-    children[0]!.answer('b.docx');
-    children[0]!.answer('c.docx');
-    await expect(b).resolves.toMatchObject({ text: 'read b.docx' });
-    await expect(c).resolves.toMatchObject({ text: 'read c.docx' });
+    await expect(reads[0]).resolves.toMatchObject({ text: 'read a.xlsx' });
+    await until(() => children[0]!.received.length === 5);
+    for (const n of names.slice(1)) children[0]!.answer(n);
+    for (const [i, n] of names.entries()) await expect(reads[i]).resolves.toMatchObject({ text: `read ${n}` });
     expect(children).toHaveLength(1);
     reader.close();
   });
@@ -312,9 +310,12 @@ process.exit(130);
     const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
     const b = reader.read(file('b'), 'b.docx', 'docx');
     const c = reader.read(file('c'), 'c.docx', 'docx');
-    await until(() => children[0]?.received.length === 2);
+    const d = reader.read(file('d'), 'd.docx', 'docx');
+    const e = reader.read(file('e'), 'e.docx', 'docx');
+    // Four sent to the process, one still waiting in the service.
+    await until(() => children[0]?.received.length === 4);
     reader.close();
-    for (const p of [a, b, c]) await expect(p).rejects.toThrow('document reader closed');
+    for (const p of [a, b, c, d, e]) await expect(p).rejects.toThrow('document reader closed');
     await expect(a).rejects.toBeInstanceOf(ReaderUnavailable);
   });
 
