@@ -8,6 +8,7 @@ import { TOO_COMPLEX } from './read-document.js';
 import type { ReadRequest, ReadResponse } from './read-worker.js';
 import { ReaderPool } from './reader-pool.js';
 import { SERVICE_V8_FLAGS } from '../util/v8-flags.js';
+import { onProcessExit } from '../util/on-exit.js';
 
 export interface IsolationOptions {
   /** SOFFICE: unset finds LibreOffice, "off" disables it, or a path. */
@@ -62,7 +63,7 @@ interface Job {
  * handlers) is killed here when the service exits, as after a second Ctrl-C or a crash.
  */
 const live = new Set<ChildProcess>();
-process.once('exit', () => {
+onProcessExit(() => {
   for (const c of live) c.kill('SIGKILL');
 });
 

@@ -3,6 +3,7 @@ import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { onProcessExit } from '../util/on-exit.js';
 
 /** Converts an office file LibreOffice can open into one our libraries read. */
 export interface OfficeConverter {
@@ -125,7 +126,7 @@ function gnuTimeout(): string | null {
 
 /** Process groups of conversions running in this process: ended with it (see runGroup). */
 const liveGroups = new Set<number>();
-process.once('exit', () => {
+onProcessExit(() => {
   for (const pgid of liveGroups) killGroup(pgid);
 });
 

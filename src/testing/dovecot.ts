@@ -5,6 +5,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { TEST_TLS_CERT, TEST_TLS_KEY } from './tls.js';
+import { onProcessExit } from '../util/on-exit.js';
 
 /**
  * Test harness: a real Dovecot IMAP server in a temp dir, on a free loopback port, run as the
@@ -79,6 +80,21 @@ async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Process groups of the servers running in this process. A detached server outlives a test
+ * process that dies without afterAll: never leave one.
+ */
+const liveServers = new Set<number>();
+onProcessExit(() => {
+  for (const pid of liveServers) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
 
 /** Resolves once the port answers with an IMAP greeting. */
 async function waitForGreeting(port: number, deadline: number, exited: () => string | null): Promise<void> {
@@ -276,16 +292,8 @@ ${this.extraConfig}
       if (this.proc === proc) this.proc = null;
     });
     this.proc = proc;
-    // A detached server outlives a test process that dies without afterAll: never leave one.
-    const reap = () => {
-      try {
-        process.kill(-proc.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
-    process.once('exit', reap);
-    proc.once('exit', () => process.off('exit', reap));
+    liveServers.add(proc.pid!);
+    proc.once('exit', () => liveServers.delete(proc.pid!));
     await waitForGreeting(this.port, Date.now() + 30_000, () => this.exitNote);
   }
 
