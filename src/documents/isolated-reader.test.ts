@@ -58,12 +58,13 @@ class ScriptedChild extends EventEmitter {
   unref(): void {}
 }
 
-function scripted(timeoutMs = 60_000, opts: { silent?: (n: number) => boolean; startTimeoutMs?: number } = {}) {
+function scripted(timeoutMs = 60_000, opts: { silent?: (n: number) => boolean; startTimeoutMs?: number; startRetryMs?: number } = {}) {
   const children: ScriptedChild[] = [];
   const reader = new IsolatedReader({
     soffice: 'off',
     timeoutMs,
     startTimeoutMs: opts.startTimeoutMs ?? 60_000,
+    startRetryMs: opts.startRetryMs ?? 60_000,
     spawn: () => {
       const c = new ScriptedChild(opts.silent?.(children.length) ?? false);
       children.push(c);
@@ -265,30 +266,70 @@ process.exit(130);
     reader.close();
   });
 
-  it('fails only the first waiting file when a process cannot start; the next file gets a new one', async () => {
-    const { reader, children } = scripted(60_000, { silent: (n) => n === 0 });
+  it('fails the first waiting file when a process cannot start, the files behind it at once, and starts anew after a pause', async () => {
+    const { reader, children } = scripted(60_000, { silent: (n) => n === 0, startRetryMs: 150 });
     const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
     const b = reader.read(file('b'), 'b.docx', 'docx');
     await until(() => children.length === 1);
     children[0]!.failToStart();
     await expect(a).rejects.toThrow('exited at start');
     await expect(a).rejects.toBeInstanceOf(ReaderUnavailable);
+    // Not the file's fault, and no second start for it: it fails with the first one's reason.
+    await expect(b).rejects.toBeInstanceOf(ReaderUnavailable);
+    await expect(b).rejects.toThrow(/exited at start.*not started again before/);
+    expect(children).toHaveLength(1);
+    // The cause may have passed (EAGAIN, a full disk): after the pause a file gets a new process.
+    await new Promise((r) => setTimeout(r, 200));
+    const c = reader.read(file('c'), 'c.docx', 'docx');
     await until(() => children[1]?.received.length === 1);
-    children[1]!.answer('b.docx');
-    await expect(b).resolves.toMatchObject({ text: 'read b.docx' });
+    children[1]!.answer('c.docx');
+    await expect(c).resolves.toMatchObject({ text: 'read c.docx' });
     reader.close();
   });
 
   it('gives up on a process that never says it is ready', async () => {
-    const { reader, children } = scripted(60_000, { silent: (n) => n === 0, startTimeoutMs: 100 });
+    const { reader, children } = scripted(60_000, { silent: (n) => n === 0, startTimeoutMs: 100, startRetryMs: 150 });
     const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
     const b = reader.read(file('b'), 'b.docx', 'docx');
     await expect(a).rejects.toThrow('did not start');
     await expect(a).rejects.toBeInstanceOf(ReaderUnavailable);
+    await expect(b).rejects.toThrow('did not start');
     expect(children[0]!.killed).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    const c = reader.read(file('c'), 'c.docx', 'docx');
     await until(() => children[1]?.received.length === 1);
-    children[1]!.answer('b.docx');
-    await expect(b).resolves.toMatchObject({ text: 'read b.docx' });
+    children[1]!.answer('c.docx');
+    await expect(c).resolves.toMatchObject({ text: 'read c.docx' });
+    reader.close();
+  });
+
+  it('costs one start timeout per pause, not one per file, while the process keeps hanging at start', async () => {
+    const { reader, children } = scripted(60_000, { silent: () => true, startTimeoutMs: 100, startRetryMs: 300 });
+    const t0 = Date.now();
+    // A backlog's files, as the pipeline sends them: a few at once, then more as those fail.
+    const first = ['a', 'b', 'c'].map((n) => reader.read(file(n), `${n}.xlsx`, 'xlsx'));
+    for (const p of first) await expect(p).rejects.toBeInstanceOf(ReaderUnavailable);
+    for (const n of ['d', 'e', 'f', 'g']) await expect(reader.read(file(n), `${n}.docx`, 'docx')).rejects.toThrow('not started again before');
+    expect(children).toHaveLength(1);
+    expect(Date.now() - t0).toBeLessThan(290);
+    // After the pause (from the failure, about 100 ms in) one new attempt; it hangs too, and the
+    // next pause is twice as long.
+    await new Promise((r) => setTimeout(r, 450 - (Date.now() - t0)));
+    await expect(reader.read(file('h'), 'h.xlsx', 'xlsx')).rejects.toThrow(/did not start within \d+ s$/);
+    expect(children).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 350));
+    await expect(reader.read(file('i'), 'i.xlsx', 'xlsx')).rejects.toThrow('not started again before');
+    expect(children).toHaveLength(2);
+    reader.close();
+  });
+
+  it('pauses after a failed warm start too: the first file fails at once with its reason', async () => {
+    const { reader, children } = scripted(60_000, { silent: (n) => n === 0, startTimeoutMs: 50 });
+    reader.warm();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(children[0]!.killed).toBe(true);
+    await expect(reader.read(file('a'), 'a.xlsx', 'xlsx')).rejects.toThrow(/did not start within .*; not started again before/);
+    expect(children).toHaveLength(1);
     reader.close();
   });
 

@@ -18,6 +18,11 @@ export interface IsolationOptions {
   sofficeTimeoutMs?: number;
   /** Longest the process may take to load its libraries and say it is ready. */
   startTimeoutMs?: number;
+  /**
+   * After a start fails, reads fail at once for this long (doubling with each failure in a row, up
+   * to ten minutes) instead of each file waiting out a start of its own.
+   */
+  startRetryMs?: number;
   /** Heap of the reading process; a file that needs more is unreadable, the service lives on. */
   maxMemoryMb?: number;
   /** Load pdf.js when the child starts rather than with the first PDF (it takes seconds). */
@@ -35,6 +40,9 @@ const FORMATS: readonly FileFormat[] = ['xlsx', 'docx', 'ole', 'pdf', 'text', 'r
  * service holds anyway; a crash or timeout blames only the file being read (exited(), arm()).
  */
 const IN_FLIGHT = 4;
+
+/** The longest pause between attempts to start a reading process that keeps failing to start. */
+const MAX_START_PAUSE_MS = 10 * 60_000;
 
 /**
  * Signals that stop a process from outside: a closed terminal, an operator's kill, a service being
@@ -76,7 +84,8 @@ export type SpawnReader = (worker: string, options: ForkOptions) => ChildProcess
  * time, in the order sent; a file that takes longer than the timeout (counted from when the child
  * turns to it), or makes the reader run out of memory, gets a named error and the child is
  * replaced. Files sent behind it are innocent: they go to the new child. The child is started on
- * first use or by `warm()`, and never keeps the service alive.
+ * first use or by `warm()`, and never keeps the service alive; after a start fails, the next is
+ * tried only after a pause (`startRetryMs`), and files fail at once (ReaderUnavailable) meanwhile.
  */
 export class IsolatedReader implements DocumentReader {
   readonly name = 'isolated';
@@ -92,6 +101,8 @@ export class IsolatedReader implements DocumentReader {
   /** Counts close() calls: a start that fails after one belongs to the process close() ended. */
   private closings = 0;
   private nextId = 1;
+  /** A start failed: until `until`, files fail at once with `error` (see `startRetryMs`). */
+  private down: { until: number; pauseMs: number; error: ReaderUnavailable } | null = null;
   private readonly timeoutMs: number;
   private readonly spawnReader: SpawnReader;
 
@@ -184,10 +195,27 @@ export class IsolatedReader implements DocumentReader {
       });
     });
     this.ready = ready;
+    // Registered before any caller awaits `ready`, so the pause is in place when they go on. A
+    // start that fails after close() belongs to the process close() ended, and sets none.
+    const closings = this.closings;
+    ready.then(
+      () => void (this.down = null),
+      (err: unknown) => {
+        if (closings === this.closings) this.startFailed(err);
+      },
+    );
     // 'close', not 'exit': it comes after every message the process wrote has been delivered, so an
     // answer it sent before it died is taken, not lost with it.
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => this.exited(child, code, signal));
     return ready;
+  }
+
+  /** No new start before a pause, doubling with each failure in a row (see `startRetryMs`). */
+  private startFailed(err: unknown): void {
+    const pauseMs = this.down ? Math.min(MAX_START_PAUSE_MS, this.down.pauseMs * 2) : (this.opts.startRetryMs ?? 30_000);
+    const until = Date.now() + pauseMs;
+    const why = err instanceof Error ? err.message : String(err);
+    this.down = { until, pauseMs, error: new ReaderUnavailable(`${why}; not started again before ${new Date(until).toISOString()}`) };
   }
 
   /** Sends waiting files to the child, up to IN_FLIGHT, starting a child when there is none. */
@@ -196,6 +224,13 @@ export class IsolatedReader implements DocumentReader {
     this.pumping = true;
     try {
       while (this.waiting.length > 0 && this.sent.length < IN_FLIGHT) {
+        // A process that could not start: a loader that hangs would otherwise cost every file its
+        // own start timeout (a minute each, for every message of a backlog). The messages fail as
+        // the reader's, not theirs, and are decided again at the next cycle.
+        if (this.down && Date.now() < this.down.until) {
+          for (const job of this.waiting.splice(0)) job.reject(this.down.error);
+          break;
+        }
         let child: ChildProcess;
         const closings = this.closings;
         try {
@@ -204,7 +239,8 @@ export class IsolatedReader implements DocumentReader {
           // The process close() ended: the files asked for since go to a new one.
           if (closings !== this.closings) continue;
           // A process that cannot start fails one file, the first waiting, as a read would have;
-          // the next file tries a new process (the cause may have passed: EAGAIN, a full disk).
+          // the files behind it fail at once until the pause (set by start()) is over, and the
+          // first file after it tries a new process (the cause may have passed: EAGAIN, a full disk).
           this.waiting.shift()?.reject(err);
           continue;
         }

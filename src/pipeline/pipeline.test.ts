@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { messageReports } from '../report/messages.js';
@@ -6,7 +7,7 @@ import { FileSource, readMessageFile } from '../sources/files.js';
 import { ingestFrom } from '../service/ingest.js';
 import { FIXTURE_MAIL, fixtureMail, testApp, type TestApp } from '../testing/app.js';
 import { RawStore } from '../archive/raw-store.js';
-import { isolatedReaders } from '../documents/isolated-reader.js';
+import { IsolatedReader, isolatedReaders } from '../documents/isolated-reader.js';
 import { ReaderUnavailable, type DocumentReader } from '../documents/reader.js';
 import { silentLogger } from '../log.js';
 import { buildMail } from '../testing/mail.js';
@@ -328,6 +329,51 @@ describe('a batch of messages', () => {
 });
 
 describe('readers that cannot read at all', () => {
+  it('a reading process that hangs at start costs one start timeout for a whole batch, and the batch is decided once one starts', async () => {
+    app = await testApp();
+    const hang = join(app.dataDir, 'hang.mjs');
+    writeFileSync(hang, 'setInterval(() => {}, 1000);\n');
+    let spawned = 0;
+    // The first process never says it is ready (a loader stuck on a hung disk); the next is real.
+    const reader = new IsolatedReader({
+      soffice: 'off',
+      // Long enough for a real process to load its readers on a busy machine.
+      startTimeoutMs: 3000,
+      startRetryMs: 3500,
+      spawn: (worker, options) => (spawned++ === 0 ? fork(hang, [], { ...options, execArgv: [] }) : fork(worker, options)),
+    });
+    const pipeline = new Pipeline({ db: app.db, raw: app.raw, rules: app.rules, log: silentLogger, readers: [reader] });
+    const files = ['03-xiushui-form-only-gb2312.eml', '01-xunyang-complete.eml', '04-xiushui-plan-later-rfc2231-gbk.eml', '13-lushanxihai-complete.eml'];
+    const msgs = await Promise.all(files.map((f) => readMessageFile(fixtureMail(f))));
+    const t0 = Date.now();
+    const outcomes: Outcome[] = [];
+    await pipeline.processAll(msgs, (_, o) => void outcomes.push(o));
+    const took = Date.now() - t0;
+    // The pause began when the start failed, before the batch ended.
+    const pauseOver = Date.now() + 3600;
+    expect(outcomes.map((o) => o.status === 'error' && o.readerUnavailable)).toEqual([true, true, true, true]);
+    // One start waited out, not one per file (eight files, 24 s or more, before).
+    expect(spawned).toBe(1);
+    expect(took).toBeLessThan(6000);
+    expect(await app.db.selectFrom('messages').select(['status', 'attempts']).execute()).toEqual(Array(4).fill({ status: 'error', attempts: 0 }));
+    // During the pause a cycle tries the oldest only, and fails at once.
+    expect(await pipeline.recover()).toEqual([expect.objectContaining({ row: 1, status: 'error', readerUnavailable: true })]);
+    expect(spawned).toBe(1);
+    // After it, the next cycle starts a process and decides all four, each answered once.
+    await new Promise((r) => setTimeout(r, pauseOver - Date.now()));
+    const later = await pipeline.recover();
+    expect(later.map((o) => (o.status === 'error' ? o.error : o.status))).toEqual(['decided', 'decided', 'decided', 'decided']);
+    expect(spawned).toBe(2);
+    const replies = await app.db.selectFrom('outbox').select(['message_row', 'kind']).orderBy('message_row').execute();
+    expect(replies.map((r) => [r.message_row, r.kind])).toEqual([
+      [1, 'missing'],
+      [2, 'ack'],
+      [3, 'ack'],
+      [4, 'ack'],
+    ]);
+    reader.close();
+  }, 30_000);
+
   it('leave the message in error, its files not blamed, nothing sent and no attempt used up; the next attempt decides it', async () => {
     app = await testApp();
     const [real] = isolatedReaders('off', 1);
