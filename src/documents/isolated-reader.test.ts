@@ -305,29 +305,54 @@ process.exit(130);
 
   it('costs one start timeout per pause, not one per file, while the process keeps hanging at start', async () => {
     const { reader, children } = scripted(60_000, { silent: () => true, startTimeoutMs: 100, startRetryMs: 300 });
-    const t0 = Date.now();
+    // A read that must fail, and when the pause its error names is over (with a margin).
+    const failure = (p: Promise<unknown>) => p.then(() => new Error('read, not failed'), (e: Error) => e);
+    const pauseEnd = (err: Error) => Date.parse(/before (\S+)$/.exec(err.message)![1]!) + 50;
     // A backlog's files, as the pipeline sends them: a few at once, then more as those fail.
     const first = ['a', 'b', 'c'].map((n) => reader.read(file(n), `${n}.xlsx`, 'xlsx'));
     for (const p of first) await expect(p).rejects.toBeInstanceOf(ReaderUnavailable);
-    for (const n of ['d', 'e', 'f', 'g']) await expect(reader.read(file(n), `${n}.docx`, 'docx')).rejects.toThrow('not started again before');
+    let last: Error | null = null;
+    for (const n of ['d', 'e', 'f', 'g']) {
+      last = await failure(reader.read(file(n), `${n}.docx`, 'docx'));
+      expect(last).toBeInstanceOf(ReaderUnavailable);
+      expect(last!.message).toContain('not started again before');
+    }
     expect(children).toHaveLength(1);
-    expect(Date.now() - t0).toBeLessThan(290);
-    // After the pause (from the failure, about 100 ms in) one new attempt; it hangs too, and the
-    // next pause is twice as long.
-    await new Promise((r) => setTimeout(r, 450 - (Date.now() - t0)));
+    // After the pause one new attempt; it hangs too, and the next pause is twice as long.
+    await new Promise((r) => setTimeout(r, Math.max(0, pauseEnd(last!) - Date.now())));
     await expect(reader.read(file('h'), 'h.xlsx', 'xlsx')).rejects.toThrow(/did not start within \d+ s$/);
     expect(children).toHaveLength(2);
-    await new Promise((r) => setTimeout(r, 350));
-    await expect(reader.read(file('i'), 'i.xlsx', 'xlsx')).rejects.toThrow('not started again before');
+    const next = await failure(reader.read(file('i'), 'i.xlsx', 'xlsx'));
+    expect(next.message).toContain('not started again before');
     expect(children).toHaveLength(2);
+    // Twice the first pause (300 ms), give or take the time between the failure and the message.
+    expect(pauseEnd(next) - Date.now()).toBeGreaterThan(450);
+    reader.close();
+  });
+
+  it('takes a fork() that throws (E2BIG, ENOMEM) as the reader failing, not the file, and pauses', async () => {
+    let n = 0;
+    const reader = new IsolatedReader({
+      soffice: 'off',
+      startRetryMs: 60_000,
+      spawn: () => {
+        n++;
+        throw Object.assign(new Error('spawn E2BIG'), { code: 'E2BIG' });
+      },
+    });
+    const a = reader.read(file('a'), 'a.xlsx', 'xlsx');
+    const b = reader.read(file('b'), 'b.docx', 'docx');
+    await expect(a).rejects.toBeInstanceOf(ReaderUnavailable);
+    await expect(a).rejects.toThrow('could not be started: spawn E2BIG');
+    await expect(b).rejects.toThrow(/spawn E2BIG; not started again before/);
+    expect(n).toBe(1);
     reader.close();
   });
 
   it('pauses after a failed warm start too: the first file fails at once with its reason', async () => {
     const { reader, children } = scripted(60_000, { silent: (n) => n === 0, startTimeoutMs: 50 });
     reader.warm();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(children[0]!.killed).toBe(true);
+    await until(() => children[0]?.killed === true);
     await expect(reader.read(file('a'), 'a.xlsx', 'xlsx')).rejects.toThrow(/did not start within .*; not started again before/);
     expect(children).toHaveLength(1);
     reader.close();

@@ -36,8 +36,9 @@ const FORMATS: readonly FileFormat[] = ['xlsx', 'docx', 'ole', 'pdf', 'text', 'r
  * already in its queue when it finishes one, so it never waits for the service's event loop (busy
  * deciding another message, ~10 ms) to hand it work. With two (one file waiting) a reader still
  * ran dry on a deadline-day backlog, where a message's two files take a few ms each; four cut the
- * benchmark's backlog by 0.4–0.5 s of 7–8 s (stop 18). Files queued in the child are ones the
- * service holds anyway; a crash or timeout blames only the file being read (exited(), arm()).
+ * benchmark's backlog by 0.4–0.5 s of 7–8 s (stop 18). The child holds up to three files queued
+ * (each at most an attachment's or an archive's expansion limit, inside its heap limit); a crash
+ * or timeout blames only the file being read (exited(), arm()).
  */
 const IN_FLIGHT = 4;
 
@@ -101,7 +102,10 @@ export class IsolatedReader implements DocumentReader {
   /** Counts close() calls: a start that fails after one belongs to the process close() ended. */
   private closings = 0;
   private nextId = 1;
-  /** A start failed: until `until`, files fail at once with `error` (see `startRetryMs`). */
+  /**
+   * A start failed: until `until` (performance.now(), so that a clock set back does not stretch
+   * it), files fail at once with `error` (see `startRetryMs`).
+   */
   private down: { until: number; pauseMs: number; error: ReaderUnavailable } | null = null;
   private readonly timeoutMs: number;
   private readonly spawnReader: SpawnReader;
@@ -199,7 +203,9 @@ export class IsolatedReader implements DocumentReader {
     // start that fails after close() belongs to the process close() ended, and sets none.
     const closings = this.closings;
     ready.then(
-      () => void (this.down = null),
+      () => {
+        if (closings === this.closings) this.down = null;
+      },
       (err: unknown) => {
         if (closings === this.closings) this.startFailed(err);
       },
@@ -213,9 +219,12 @@ export class IsolatedReader implements DocumentReader {
   /** No new start before a pause, doubling with each failure in a row (see `startRetryMs`). */
   private startFailed(err: unknown): void {
     const pauseMs = this.down ? Math.min(MAX_START_PAUSE_MS, this.down.pauseMs * 2) : (this.opts.startRetryMs ?? 30_000);
-    const until = Date.now() + pauseMs;
     const why = err instanceof Error ? err.message : String(err);
-    this.down = { until, pauseMs, error: new ReaderUnavailable(`${why}; not started again before ${new Date(until).toISOString()}`) };
+    this.down = { until: performance.now() + pauseMs, pauseMs, error: new ReaderUnavailable(`${why}; not started again before ${new Date(Date.now() + pauseMs).toISOString()}`) };
+  }
+
+  paused(): boolean {
+    return this.down !== null && performance.now() < this.down.until;
   }
 
   /** Sends waiting files to the child, up to IN_FLIGHT, starting a child when there is none. */
@@ -227,17 +236,24 @@ export class IsolatedReader implements DocumentReader {
         // A process that could not start: a loader that hangs would otherwise cost every file its
         // own start timeout (a minute each, for every message of a backlog). The messages fail as
         // the reader's, not theirs, and are decided again at the next cycle.
-        if (this.down && Date.now() < this.down.until) {
-          for (const job of this.waiting.splice(0)) job.reject(this.down.error);
+        if (this.paused()) {
+          for (const job of this.waiting.splice(0)) job.reject(this.down!.error);
           break;
         }
         let child: ChildProcess;
         const closings = this.closings;
         try {
           child = await this.start();
-        } catch (err) {
+        } catch (thrown) {
           // The process close() ended: the files asked for since go to a new one.
           if (closings !== this.closings) continue;
+          // fork() itself threw (E2BIG, ENOMEM, EAGAIN) rather than reporting an 'error': the
+          // reader's failure as much as a start that fails later, not the file's.
+          let err = thrown;
+          if (!(thrown instanceof ReaderUnavailable)) {
+            err = new ReaderUnavailable(`document reader process could not be started: ${(thrown as Error)?.message ?? String(thrown)}`);
+            this.startFailed(err);
+          }
           // A process that cannot start fails one file, the first waiting, as a read would have;
           // the files behind it fail at once until the pause (set by start()) is over, and the
           // first file after it tries a new process (the cause may have passed: EAGAIN, a full disk).

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UnreadableError } from '../containers/budget.js';
 import type { FoundFile } from '../containers/expand.js';
 import { readFiles } from './read-files.js';
-import type { DocumentContent, DocumentReader } from './reader.js';
+import { ReaderUnavailable, type DocumentContent, type DocumentReader } from './reader.js';
 import { ReaderPool } from './reader-pool.js';
 
 /** A reader that takes `ms` per file, one file at a time (like one reading process), and logs what it did. */
@@ -27,6 +27,27 @@ function slowReader(name: string, ms: (filename: string) => number, log: string[
 const file = (filename: string, format: 'xlsx' | 'docx' = 'xlsx'): FoundFile => ({ filename, containerPath: filename, contentType: 'application/octet-stream', format, content: Buffer.from(filename.toUpperCase()) });
 
 describe('a pool of reading processes', () => {
+  it('passes over a reader whose process could not start while another can read, and uses it when none can', async () => {
+    const log: string[] = [];
+    let pausedA = true;
+    const a: DocumentReader = {
+      name: 'A',
+      formats: ['xlsx', 'docx'],
+      paused: () => pausedA,
+      // As a reader after a failed start: it answers at once, so it always has the fewest waiting.
+      read: () => Promise.reject(new ReaderUnavailable('document reader process did not start within 60 s; not started again before …')),
+    };
+    const pool = new ReaderPool([a, slowReader('B', () => 5, log)]);
+    const texts = await Promise.all(['1', '2', '3', '4'].map((n) => pool.read(Buffer.from(n), `f${n}`)));
+    expect(texts.map((t) => t.text)).toEqual(['f1: 1', 'f2: 2', 'f3: 3', 'f4: 4']);
+    expect(log.filter((l) => l.includes('start'))).toHaveLength(4);
+    // Every reader paused: the file fails with the reason, it does not wait.
+    const b = new ReaderPool([a, { ...slowReader('C', () => 5, log), paused: () => true }]);
+    await expect(b.read(Buffer.from('5'), 'f5')).rejects.toBeInstanceOf(ReaderUnavailable);
+    pausedA = false;
+    await expect(pool.read(Buffer.from('6'), 'f6')).rejects.toBeInstanceOf(ReaderUnavailable);
+  });
+
   it('gives each file to the reader with the fewest waiting, so two files are read at once', async () => {
     const log: string[] = [];
     const pool = new ReaderPool([slowReader('A', () => 40, log), slowReader('B', () => 40, log)]);

@@ -23,8 +23,16 @@ export class ReaderPool implements DocumentReader {
   }
 
   async read(content: Buffer, filename: string, format?: FileFormat, hints?: ReadHints): Promise<DocumentContent> {
-    let i = 0;
-    for (let j = 1; j < this.readers.length; j++) if (this.waiting[j]! < this.waiting[i]!) i = j;
+    // A paused reader (its process could not start) answers at once, so it always has the fewest
+    // waiting: without this it would take most files while a healthy one sat idle. Only when all
+    // are paused does one get the file, to fail it with its reason.
+    const usable = this.readers.map((r) => !r.paused?.());
+    const any = usable.includes(true);
+    let i = -1;
+    for (let j = 0; j < this.readers.length; j++) {
+      if (any && !usable[j]) continue;
+      if (i < 0 || this.waiting[j]! < this.waiting[i]!) i = j;
+    }
     this.waiting[i]!++;
     try {
       return await this.readers[i]!.read(content, filename, format, hints);

@@ -35,6 +35,8 @@ export interface DocumentReader {
   read(content: Buffer, filename: string, format?: FileFormat, hints?: ReadHints): Promise<DocumentContent>;
   /** Gets ready before the first file (a reading process starts and loads its libraries). */
   warm?(): void;
+  /** True while the reader would fail any file at once (a reading process that could not start). */
+  paused?(): boolean;
 }
 
 /**
