@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { loadRules } from './rules/index.js';
-import { copyRules, FIXTURE_MAIL, fixtureMail, RULES_DIR, tempDir } from './testing/app.js';
+import { copyRules, FIXTURE_MAIL, fixtureMail, REPO, RULES_DIR, tempDir } from './testing/app.js';
 import { runCli, startCli } from './testing/cli.js';
 import { submissionMail } from './testing/submissions.js';
 import { SERVICE_V8_FLAGS } from './util/v8-flags.js';
@@ -18,6 +18,25 @@ const outboxFiles = (data: string) => readdirSync(join(data, 'outbox')).filter((
 // Each test runs the real CLI several times, each starting the document reader's child process:
 // slow on a loaded 2-core machine.
 describe('intake CLI', { timeout: SLOW }, () => {
+  it('stops at a disk sync that fails (EIO) with exit code 74, having answered nothing; on a good disk the next run takes everything in', async () => {
+    const data = tempDir();
+    const preload = join(REPO, 'src', 'testing', 'fail-fsync.mjs');
+    const failing = await runCli(['ingest', FIXTURE_MAIL, '--data', data], { NODE_OPTIONS: `--import ${preload}` });
+    expect(failing.status).toBe(74);
+    const fatal = failing.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { level: number; msg: string; code: string; path: string });
+    expect(fatal).toEqual([expect.objectContaining({ level: 60, code: 'EIO', msg: expect.stringContaining('a disk sync failed') })]);
+    expect(fatal[0]!.path.startsWith(data)).toBe(true);
+    expect(existsSync(join(data, 'outbox')) ? outboxFiles(data) : []).toEqual([]);
+    // Nothing half-recorded: the message whose file could not be synced has no row either.
+    expect((await runCli(['messages', '--json', '--data', data])).stdout.trim()).toBe('');
+    const again = await runCli(['ingest', FIXTURE_MAIL, '--data', data]);
+    expect(again.stdout).toMatch(/^15 message\(s\): 15 decided, 0 already known, 0 error\(s\)$/m);
+    expect(again.status).toBe(0);
+  }, SLOW);
+
   it('ingest, messages --json, status --json', async () => {
     const data = tempDir();
     const ingest = await runCli(['ingest', FIXTURE_MAIL, '--data', data]);

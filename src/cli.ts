@@ -18,4 +18,15 @@ if (process.argv[2] === 'run' && !process.argv.includes('--help') && !process.ar
   }
   if (settings) for (const reader of isolatedReaders(settings.soffice, settings.readerProcesses)) reader.warm?.();
 }
+/**
+ * A sync that says data did not reach the disk ends the process (sync-to-disk.ts says why): the
+ * database and the archive are only trusted again after a restart reads back what the disk holds.
+ * A message that was being taken in is still in the mailbox and is taken in again then; nothing
+ * is answered meanwhile. Exit code 74 (EX_IOERR) tells a service manager an I/O error ended it.
+ */
+const [{ whenWriteBackFails }, { createLogger }] = await Promise.all([import('./util/sync-to-disk.js'), import('./log.js')]);
+whenWriteBackFails((err) => {
+  createLogger().fatal({ path: err.path, code: err.code }, 'a disk sync failed: data written since the last sync may be lost; stopping (start again once the disk is checked)');
+  process.exit(74);
+});
 await import('./commands.js');

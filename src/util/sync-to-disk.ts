@@ -1,6 +1,37 @@
 import { closeFile, fsyncFile, openFile } from './fs-callbacks.js';
 
 /**
+ * fsync(2) errors that say written data may not have reached the disk: the kernel could not
+ * write it back. Linux reports such an error to fsync once and then forgets it, so a retried
+ * fsync succeeds although the data is lost (PostgreSQL's "fsyncgate", 2018): what was committed
+ * since the last good sync can no longer be trusted, and only a restart, which reads back what
+ * really is on the disk, can tell. Other errors (EBADF, EINVAL on a file system that cannot sync
+ * a directory) say nothing about lost data and are thrown as they are.
+ */
+const WRITE_BACK_FAILED = new Set(['EIO', 'ENOSPC', 'EDQUOT']);
+
+export class SyncFailed extends Error {
+  override name = 'SyncFailed';
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    cause: unknown,
+  ) {
+    super(`fsync of ${path} failed (${code}): data written since the last sync may not be on disk`, { cause });
+  }
+}
+
+let onWriteBackFailed: ((err: SyncFailed) => void) | null = null;
+
+/**
+ * What happens when a sync says data was lost, before the error is thrown (the CLI ends the
+ * process there: cli.ts). A retry in this process would only be told, falsely, that it worked.
+ */
+export function whenWriteBackFails(handler: ((err: SyncFailed) => void) | null): void {
+  onWriteBackFailed = handler;
+}
+
+/**
  * fsync(2) of a file or a directory, on libuv's thread pool so that the event loop goes on
  * meanwhile. fsync flushes the file (the inode), whichever descriptor wrote to it: a file another
  * library writes (SQLite's WAL) is synced through a descriptor of our own.
@@ -15,6 +46,12 @@ export async function syncToDisk(path: string, opts: { missingOk?: boolean } = {
   }
   try {
     await fsyncFile(fd);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (!WRITE_BACK_FAILED.has(code)) throw err;
+    const failed = new SyncFailed(path, code, err);
+    onWriteBackFailed?.(failed);
+    throw failed;
   } finally {
     await closeFile(fd);
   }
