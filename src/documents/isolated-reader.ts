@@ -42,6 +42,9 @@ const FORMATS: readonly FileFormat[] = ['xlsx', 'docx', 'ole', 'pdf', 'text', 'r
  */
 const IN_FLIGHT = 4;
 
+/** A reading process that could not even be spawned (fork() threw, or emitted 'error'). */
+const cannotStart = (err: unknown) => new ReaderUnavailable(`document reader process could not be started: ${err instanceof Error ? err.message : String(err)}`);
+
 /** The longest pause between attempts to start a reading process that keeps failing to start. */
 const MAX_START_PAUSE_MS = 10 * 60_000;
 
@@ -129,11 +132,7 @@ export class IsolatedReader implements DocumentReader {
    * start is reported by the first read, which tries again.
    */
   warm(): void {
-    try {
-      this.start().catch(() => {});
-    } catch {
-      // fork() itself threw (E2BIG, ENOMEM): the first read tries again and reports it.
-    }
+    this.start().catch(() => {});
   }
 
   /** Ends the child (tests; the service lets it die with the process). Files not yet read fail. */
@@ -153,19 +152,28 @@ export class IsolatedReader implements DocumentReader {
     const worker = fileURLToPath(new URL(here.endsWith('.ts') ? './read-worker.ts' : './read-worker.js', here));
     // Run from source (tests, tsx): the child needs the same TypeScript loader.
     const loader = here.endsWith('.ts') ? ['--import', 'tsx'] : [];
-    const child = this.spawnReader(worker, {
-      execArgv: [...loader, ...SERVICE_V8_FLAGS, `--max-old-space-size=${this.opts.maxMemoryMb ?? 1024}`],
-      serialization: 'advanced',
-      // No stdio: the child's libraries chatter, and an orphaned child must not hold the service's pipes.
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-      env: {
-        ...process.env,
-        INTAKE_READER_SOFFICE: found.path ?? '',
-        INTAKE_READER_SOFFICE_REASON: found.reason ?? '',
-        INTAKE_READER_SOFFICE_TIMEOUT_MS: String(this.opts.sofficeTimeoutMs ?? 60_000),
-        INTAKE_READER_PRELOAD: this.opts.preload ? '1' : '0',
-      },
-    });
+    let child: ChildProcess;
+    try {
+      child = this.spawnReader(worker, {
+        execArgv: [...loader, ...SERVICE_V8_FLAGS, `--max-old-space-size=${this.opts.maxMemoryMb ?? 1024}`],
+        serialization: 'advanced',
+        // No stdio: the child's libraries chatter, and an orphaned child must not hold the service's pipes.
+        stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+        env: {
+          ...process.env,
+          INTAKE_READER_SOFFICE: found.path ?? '',
+          INTAKE_READER_SOFFICE_REASON: found.reason ?? '',
+          INTAKE_READER_SOFFICE_TIMEOUT_MS: String(this.opts.sofficeTimeoutMs ?? 60_000),
+          INTAKE_READER_PRELOAD: this.opts.preload ? '1' : '0',
+        },
+      });
+    } catch (err) {
+      // fork() itself threw (E2BIG, ENOMEM, EAGAIN) rather than emitting 'error': a start that
+      // failed like any other, the reader's and not a file's, with the same pause.
+      const failed = cannotStart(err);
+      this.startFailed(failed);
+      return Promise.reject(failed);
+    }
     this.child = child;
     live.add(child);
     child.once('close', () => live.delete(child));
@@ -194,7 +202,7 @@ export class IsolatedReader implements DocumentReader {
       // Spawning can fail without an exit (EAGAIN, EMFILE): without a listener that is an uncaught error.
       child.on('error', (err) => {
         clearTimeout(startTimer);
-        reject(new ReaderUnavailable(`document reader process could not be started: ${err.message}`));
+        reject(cannotStart(err));
         if (this.child === child) this.exited(child, null, null, err.message);
       });
     });
@@ -244,16 +252,9 @@ export class IsolatedReader implements DocumentReader {
         const closings = this.closings;
         try {
           child = await this.start();
-        } catch (thrown) {
+        } catch (err) {
           // The process close() ended: the files asked for since go to a new one.
           if (closings !== this.closings) continue;
-          // fork() itself threw (E2BIG, ENOMEM, EAGAIN) rather than reporting an 'error': the
-          // reader's failure as much as a start that fails later, not the file's.
-          let err = thrown;
-          if (!(thrown instanceof ReaderUnavailable)) {
-            err = new ReaderUnavailable(`document reader process could not be started: ${(thrown as Error)?.message ?? String(thrown)}`);
-            this.startFailed(err);
-          }
           // A process that cannot start fails one file, the first waiting, as a read would have;
           // the files behind it fail at once until the pause (set by start()) is over, and the
           // first file after it tries a new process (the cause may have passed: EAGAIN, a full disk).

@@ -195,17 +195,18 @@ describe('a failure between any two stages', () => {
   }
 });
 
-describe('a batch of messages', () => {
-  const batch = ['03-xiushui-form-only-gb2312.eml', '01-xunyang-complete.eml', '04-xiushui-plan-later-rfc2231-gbk.eml', '13-lushanxihai-complete.eml'];
-  /** The batch's replies when each message is answered once: Xiushui's form alone, then complete. */
-  const EACH_ONCE = [
-    [1, 'missing'],
-    [2, 'ack'],
-    [3, 'ack'],
-    [4, 'ack'],
-  ];
-  const replyKinds = async () => (await app!.db.selectFrom('outbox').select(['message_row', 'kind']).orderBy('message_row').execute()).map((r) => [r.message_row, r.kind]);
+const batch = ['03-xiushui-form-only-gb2312.eml', '01-xunyang-complete.eml', '04-xiushui-plan-later-rfc2231-gbk.eml', '13-lushanxihai-complete.eml'];
+/** The batch's replies when each message is answered once: Xiushui's form alone, then complete. */
+const EACH_ONCE = [
+  [1, 'missing'],
+  [2, 'ack'],
+  [3, 'ack'],
+  [4, 'ack'],
+];
 
+const replyKinds = async () => (await app!.db.selectFrom('outbox').select(['message_row', 'kind']).orderBy('message_row').execute()).map((r) => [r.message_row, r.kind]);
+
+describe('a batch of messages', () => {
   it('is read ahead while one message is decided, and decided in receipt order as if one by one', async () => {
     app = await testApp();
     // The real readers, watched: how many files are being read at once.
@@ -344,8 +345,7 @@ describe('readers that cannot read at all', () => {
     });
     try {
       const pipeline = new Pipeline({ db: app.db, raw: app.raw, rules: app.rules, log: silentLogger, readers: [reader] });
-      const files = ['03-xiushui-form-only-gb2312.eml', '01-xunyang-complete.eml', '04-xiushui-plan-later-rfc2231-gbk.eml', '13-lushanxihai-complete.eml'];
-      const msgs = await Promise.all(files.map((f) => readMessageFile(fixtureMail(f))));
+      const msgs = await Promise.all(batch.map((f) => readMessageFile(fixtureMail(f))));
       const outcomes: Outcome[] = [];
       await pipeline.processAll(msgs, (_, o) => void outcomes.push(o));
       expect(outcomes.map((o) => o.status === 'error' && o.readerUnavailable)).toEqual([true, true, true, true]);
@@ -363,13 +363,7 @@ describe('readers that cannot read at all', () => {
       const later = await pipeline.recover();
       expect(later.map((o) => (o.status === 'error' ? o.error : o.status))).toEqual(['decided', 'decided', 'decided', 'decided']);
       expect(spawned).toBe(2);
-      const replies = await app.db.selectFrom('outbox').select(['message_row', 'kind']).orderBy('message_row').execute();
-      expect(replies.map((r) => [r.message_row, r.kind])).toEqual([
-        [1, 'missing'],
-        [2, 'ack'],
-        [3, 'ack'],
-        [4, 'ack'],
-      ]);
+      expect(await replyKinds()).toEqual(EACH_ONCE);
     } finally {
       reader.close();
     }

@@ -287,13 +287,13 @@ ${this.extraConfig}
     let stderr = '';
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     proc.once('exit', (code, signal) => {
+      liveServers.delete(proc.pid!);
       const log = existsSync(this.logPath) ? readFileSync(this.logPath, 'utf8').split('\n').slice(-15).join('\n') : '';
       this.exitNote = `Dovecot exited (code ${code}, signal ${signal}): ${stderr.trim()}\n${log}`;
       if (this.proc === proc) this.proc = null;
     });
     this.proc = proc;
     liveServers.add(proc.pid!);
-    proc.once('exit', () => liveServers.delete(proc.pid!));
     await waitForGreeting(this.port, Date.now() + 30_000, () => this.exitNote);
   }
 

@@ -3,6 +3,5 @@
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 
-const code = process.env.INTAKE_TEST_FSYNC_ERROR ?? 'EIO';
-fs.fsync = (fd, cb) => process.nextTick(cb, Object.assign(new Error(`${code}: i/o error, fsync`), { code, syscall: 'fsync' }));
+fs.fsync = (fd, cb) => process.nextTick(cb, Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO', syscall: 'fsync' }));
 syncBuiltinESMExports();
