@@ -75,9 +75,14 @@ export class RawStore {
         cb(null, chunk);
       },
     });
+    const out = createWriteStream(tmp);
     try {
-      await pipeline(source, tap, createWriteStream(tmp));
+      await pipeline(source, tap, out);
     } catch (err) {
+      // A source that fails before the temp file is open rejects the pipeline at once, while the
+      // write stream's open() is still on the thread pool: it would create the file after the
+      // removal below. The stream is closed (once open) before the file is removed.
+      if (!out.closed) await new Promise<void>((closed) => out.once('close', () => closed()));
       rmSync(tmp, { force: true });
       throw err;
     }
