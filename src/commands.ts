@@ -339,9 +339,13 @@ withGlobals(
       print(`No reminder is due now.${next ? ` Next: ${formatLocalTime(next.at, tz).slice(0, 16)} (${tz}).` : ' No reminder time is left before the deadline.'}`);
       if (!dryRun || !next) return;
     }
-    const run = await queueReminders(app.db, app.rules, occasion ?? next!, { now, dryRun });
-    print(renderReminderRun(run, dryRun, tz));
-    if (!dryRun) await app.flushOutbox();
+    // With replies off a queued reminder would only be suppressed, and its key would keep it from
+    // ever being queued again: list it as a dry run does.
+    const listOnly = dryRun || !app.settings.repliesEnabled;
+    const run = await queueReminders(app.db, app.rules, occasion ?? next!, { now, dryRun: listOnly });
+    print(renderReminderRun(run, listOnly, tz));
+    if (!dryRun && listOnly) print(`Replies are off (${app.settings.repliesOffReason}): no reminder was queued. Run \`intake remind\` again with replies on.`);
+    if (!listOnly) await app.flushOutbox();
   }, { readOnly: dryRun });
 });
 
