@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -31,5 +32,28 @@ describe('the raw archive on disk', () => {
     synced.length = 0;
     await store.put(Buffer.from('From: a@b.cn\r\n\r\none'));
     expect(synced).toEqual([]);
+  });
+
+  it('on open, removes the temp files of writes a stopped process left, and no live process\'s', async () => {
+    const store = new RawStore(join(dir, 'raw'));
+    const tmp = join(dir, 'raw', 'tmp');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const file = (name: string, mtime?: Date) => {
+      writeFileSync(join(tmp, name), 'From: half a message');
+      if (mtime) utimesSync(join(tmp, name), mtime, mtime);
+      return name;
+    };
+    file(`${dead}-0123456789abcdef`);
+    // This process's pid, from before it started: a restarted container's service is pid 1 again.
+    file(`${process.pid}-00000000000000aa`, hourAgo);
+    const mine = file(`${process.pid}-00000000000000bb`);
+    const other = file(`${process.ppid}-00000000000000cc`, hourAgo);
+    const kept = await store.put(Buffer.from('From: a@b.cn\r\n\r\nkept'));
+
+    expect(store.removeStaleTemp()).toBe(2);
+    expect(readdirSync(tmp).sort()).toEqual([mine, other].sort());
+    expect(existsSync(kept.path)).toBe(true);
+    expect(store.removeStaleTemp()).toBe(0);
   });
 });

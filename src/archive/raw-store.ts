@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, openSync, fstatSync, closeSync, readSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, openSync, fstatSync, closeSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
@@ -93,6 +93,32 @@ export class RawStore {
     return { sha256, size, path };
   }
 
+  /**
+   * Removes the temp files of writes that can no longer finish: a process killed mid-write (a
+   * crash, a power cut, kill -9) leaves its temp file, and nothing else ever removes it. A temp
+   * file is named after the process writing it; it is stale when that process is gone, or when
+   * it is this process's own pid but older than this process (a container restarted: the service
+   * is pid 1 again). A live process's files, another `intake` on the same folder, are left alone.
+   * The archive itself is never touched: a message is only ever under its hash once whole.
+   */
+  removeStaleTemp(): number {
+    const tmp = join(this.dir, 'tmp');
+    const started = Date.now() - process.uptime() * 1000;
+    let removed = 0;
+    for (const name of readdirSync(tmp)) {
+      const path = join(tmp, name);
+      const pid = Number(/^(\d+)-/.exec(name)?.[1] ?? NaN);
+      try {
+        if (pid === process.pid ? statSync(path).mtimeMs >= started : Number.isInteger(pid) && alive(pid)) continue;
+        rmSync(path, { force: true });
+        removed++;
+      } catch {
+        // Gone meanwhile, or not ours to remove: left for the next start.
+      }
+    }
+    return removed;
+  }
+
   private tmpName(): string {
     return join(this.dir, 'tmp', `${process.pid}-${randomBytes(8).toString('hex')}`);
   }
@@ -111,5 +137,15 @@ export class RawStore {
     const changed = [dir];
     if (created !== undefined) for (let d = dir; d !== dirname(created) && d !== dirname(d); d = dirname(d)) changed.push(dirname(d));
     for (const d of changed.reverse()) await syncToDisk(d);
+  }
+}
+
+/** Whether a process exists (EPERM: it does, under another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

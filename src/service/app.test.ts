@@ -1,4 +1,6 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureMail, tempDir, testApp, type TestApp } from '../testing/app.js';
 
@@ -32,6 +34,22 @@ describe('replies off (REPLIES=off, --dry-run)', () => {
       ]);
       await later.close();
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('opening the data folder', () => {
+  it('removes the archive temp file a killed process left mid-write', async () => {
+    const dataDir = tempDir();
+    const stale = join(dataDir, 'raw', 'tmp', `${spawnSync(process.execPath, ['-e', '0']).pid}-0123456789abcdef`);
+    mkdirSync(join(dataDir, 'raw', 'tmp'), { recursive: true });
+    writeFileSync(stale, 'From: half a message');
+    const app = await testApp({ dataDir });
+    try {
+      expect(existsSync(stale)).toBe(false);
+    } finally {
+      await app.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { RawStore } from '../archive/raw-store.js';
 import type { Settings } from '../config/env.js';
 import type { Logger } from '../log.js';
@@ -57,7 +58,11 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
     },
     log,
   );
-  if (!extra.readOnly) await sender.recoverInFlight();
+  if (!extra.readOnly) {
+    await sender.recoverInFlight();
+    const stale = raw.removeStaleTemp();
+    if (stale > 0) log.info({ files: stale, dir: join(settings.rawDir, 'tmp') }, 'removed temp files of archive writes a stopped process left unfinished');
+  }
   // With replies off, only what this process queues is suppressed. Replies queued by an earlier
   // run (waiting out a retry or the per-recipient limit) are real answers to real mail: a dry run
   // (`intake ingest --dry-run` on the live data folder) must not cancel them. They stay pending
