@@ -229,11 +229,16 @@ export class OutboxSender {
 
   private async deliverAll(): Promise<number> {
     let sent = 0;
+    // Checked when the round starts and after each connection failure, the only ways a pause
+    // begins (a row of another process's failing shows at its next round): a query per reply
+    // scanned every pending row, which on a deadline-day backlog is hundreds.
+    let checkPause = true;
     for (;;) {
       if (this.stopping) return sent;
       const now = this.now();
       const iso = now.toISOString();
-      if (await this.pausedUntil(iso)) return sent;
+      if (checkPause && (await this.pausedUntil(iso))) return sent;
+      checkPause = false;
       const row = await this.db
         .selectFrom('outbox')
         .selectAll()
@@ -255,7 +260,9 @@ export class OutboxSender {
         this.log.info({ outbox: row.id, until: waitUntil }, 'reply waits for the per-recipient rate limit');
         continue;
       }
-      if (await this.deliver(row)) sent++;
+      const result = await this.deliver(row);
+      if (result === 'sent') sent++;
+      else if (result === 'connection') checkPause = true;
     }
   }
 
@@ -275,7 +282,8 @@ export class OutboxSender {
     return new Date(Math.max(freeAt, now.getTime() + 1000)).toISOString();
   }
 
-  private async deliver(row: OutboxRow): Promise<boolean> {
+  /** 'sent', 'not-claimed' (another process has it), or the class of the failure recorded. */
+  private async deliver(row: OutboxRow): Promise<'sent' | 'not-claimed' | FailureClass> {
     const claimedAt = this.now().toISOString();
     const claimed = await this.db
       .updateTable('outbox')
@@ -283,7 +291,7 @@ export class OutboxSender {
       .where('id', '=', row.id)
       .where('status', '=', 'pending')
       .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) === 0) return false;
+    if (Number(claimed.numUpdatedRows) === 0) return 'not-claimed';
     crashPoint('reply-claimed');
     const attempts = row.attempts + 1;
     let delivery;
@@ -297,12 +305,12 @@ export class OutboxSender {
     } catch (err) {
       const failure: FailureClass = err instanceof DeliveryError ? err.failure : 'temporary';
       await this.failed(row, attempts, failure, (err as Error).message);
-      return false;
+      return failure;
     }
     crashPoint('reply-sent');
     await this.mark(row.id, { status: 'sent', sent_at: this.now().toISOString(), last_error: null, error_class: null, server_response: delivery.response.slice(0, 500) });
     this.log.info({ outbox: row.id, kind: row.kind, message: row.message_row, unit: row.unit_id, replyMessageId: row.reply_message_id, transport: this.transport.name }, 'reply sent');
-    return true;
+    return 'sent';
   }
 
   private async failed(row: OutboxRow, attempts: number, failure: FailureClass, message: string): Promise<void> {
