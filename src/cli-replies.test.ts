@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyRules, fixtureMail, tempDir } from './testing/app.js';
-import { runCli, startCli } from './testing/cli.js';
+import { runCli, runCliUntil } from './testing/cli.js';
 
 // Not blocking this worker while the CLI runs: vitest's worker must keep answering its runner.
 import { addDays, localDay } from './util/time.js';
@@ -92,16 +92,8 @@ describe('intake CLI: dry run, outbox, paper, remind', async () => {
     expect(off.stdout).toContain('Replies are off (REPLIES=off: recorded, not sent): no reminder was queued.');
     expect(jsonLines((await runCli(['outbox', '--json', '--data', data])).stdout).filter((r) => r.kind === 'reminder')).toEqual([]);
     // Nor does `intake run`'s start-up catch-up: the reminder in force is left for a run with replies on.
-    const run = startCli(['run', '--rules', rules, '--data', data], { REPLIES: 'off', LOG_LEVEL: 'info', INBOX_DIR: tempDir(), POLL_SECONDS: '1' });
-    let log = '';
-    run.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    try {
-      for (let i = 0; i < 600 && !log.includes('reminders not queued: replies are off'); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(log).toContain('reminders not queued: replies are off');
-    } finally {
-      run.kill('SIGTERM');
-    }
-    expect(await new Promise<number | null>((r) => run.on('exit', (c) => r(c)))).toBe(0);
+    const run = await runCliUntil(['run', '--rules', rules, '--data', data], { REPLIES: 'off', LOG_LEVEL: 'info', INBOX_DIR: tempDir(), POLL_SECONDS: '1' }, (o) => o.stderr.includes('reminders not queued: replies are off'));
+    expect(run).toMatchObject({ ready: true, status: 0 });
     expect(jsonLines((await runCli(['outbox', '--json', '--data', data])).stdout).filter((r) => r.kind === 'reminder')).toEqual([]);
 
     const sent = await runCli(['remind', '--rules', rules, '--data', data]);

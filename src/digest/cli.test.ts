@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { copyRules, FIXTURE_MAIL, tempDir } from '../testing/app.js';
-import { runCli, startCli } from '../testing/cli.js';
+import { runCli, runCliUntil } from '../testing/cli.js';
 import { formatLocalTime } from '../util/time.js';
 
 // Each command is a fresh Node process compiling TypeScript: slow on a loaded machine.
@@ -72,18 +72,7 @@ describe('the digest inside intake run', () => {
         .replace('cron: "30 8 * * *"', 'cron: "0 0 * * *"'),
     );
     const data = tempDir();
-    const runOnce = async () => {
-      const child = startCli(['run', '--rules', rules, '--data', data], { POLL_SECONDS: '1' });
-      let stdout = '';
-      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-      try {
-        for (let i = 0; i < 600 && !stdout.includes('Watching'); i++) await new Promise((r) => setTimeout(r, 100));
-        expect(stdout).toContain('Watching');
-      } finally {
-        child.kill('SIGTERM');
-      }
-      expect(await new Promise<number | null>((r) => child.on('exit', (c) => r(c)))).toBe(0);
-    };
+    const runOnce = async () => expect(await runCliUntil(['run', '--rules', rules, '--data', data], { POLL_SECONDS: '1' }, (o) => o.stdout.includes('Watching'))).toMatchObject({ ready: true, status: 0 });
     await runOnce();
     expect(digestFiles(data)).toHaveLength(1);
     await runOnce();

@@ -36,3 +36,23 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
     });
   });
 }
+
+/**
+ * `intake run` (or another long-running command) until its output shows `ready` (60 s at most),
+ * then SIGTERM: the result says whether it stopped cleanly, with everything it wrote.
+ */
+export async function runCliUntil(args: string[], env: NodeJS.ProcessEnv, ready: (out: { stdout: string; stderr: string }) => boolean): Promise<CliResult & { ready: boolean }> {
+  const child = startCli(args, env);
+  const out = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (d: Buffer) => (out.stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out.stderr += d.toString()));
+  const closed = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('close', (status, signal) => r([status, signal])));
+  let seen = false;
+  try {
+    for (let i = 0; i < 600 && !(seen = ready(out)) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const [status, signal] = await closed;
+  return { ...out, status, signal, ready: seen };
+}
