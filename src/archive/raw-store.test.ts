@@ -38,13 +38,14 @@ describe('the raw archive on disk', () => {
     const store = new RawStore(join(dir, 'raw'));
     const tmp = join(dir, 'raw', 'tmp');
     const dead = spawnSync(process.execPath, ['-e', '0']).pid;
-    const hourAgo = new Date(Date.now() - 3600_000);
+    const hourAgo = new Date(Date.now() - 2 * 3600_000);
     const file = (name: string, mtime?: Date) => {
       writeFileSync(join(tmp, name), 'From: half a message');
       if (mtime) utimesSync(join(tmp, name), mtime, mtime);
       return name;
     };
-    file(`${dead}-0123456789abcdef`);
+    file(`${dead}-0123456789abcdef`, hourAgo);
+    const recent = file(`${dead}-00000000000000dd`);
     // This process's pid, from before it started: a restarted container's service is pid 1 again.
     file(`${process.pid}-00000000000000aa`, hourAgo);
     const mine = file(`${process.pid}-00000000000000bb`);
@@ -52,7 +53,7 @@ describe('the raw archive on disk', () => {
     const kept = await store.put(Buffer.from('From: a@b.cn\r\n\r\nkept'));
 
     expect(store.removeStaleTemp()).toBe(2);
-    expect(readdirSync(tmp).sort()).toEqual([mine, other].sort());
+    expect(readdirSync(tmp).sort()).toEqual([mine, other, recent].sort());
     expect(existsSync(kept.path)).toBe(true);
     expect(store.removeStaleTemp()).toBe(0);
   });

@@ -109,7 +109,11 @@ export class RawStore {
       const path = join(tmp, name);
       const pid = Number(/^(\d+)-/.exec(name)?.[1] ?? NaN);
       try {
-        if (pid === process.pid ? statSync(path).mtimeMs >= started : Number.isInteger(pid) && alive(pid)) continue;
+        const mtime = statSync(path).mtimeMs;
+        // An hour untouched as well: a pid is only checked in this pid namespace (another
+        // container on a shared volume has its own), and a write in progress keeps its file fresh.
+        if (mtime > Date.now() - STALE_AFTER_MS) continue;
+        if (pid === process.pid ? mtime >= started : Number.isInteger(pid) && alive(pid)) continue;
         rmSync(path, { force: true });
         removed++;
       } catch {
@@ -139,6 +143,8 @@ export class RawStore {
     for (const d of changed.reverse()) await syncToDisk(d);
   }
 }
+
+const STALE_AFTER_MS = 3600_000;
 
 /** Whether a process exists (EPERM: it does, under another user). */
 function alive(pid: number): boolean {

@@ -23,7 +23,7 @@ export interface App {
   pipeline: Pipeline;
   sender: OutboxSender;
   log: Logger;
-  /** Delivers due replies or, when replies are off, records the ones this process queued as suppressed. */
+  /** Delivers due replies, or records them as suppressed when replies are off. */
   flushOutbox(): Promise<number>;
   close(): Promise<void>;
 }
@@ -63,15 +63,6 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
     const stale = raw.removeStaleTemp();
     if (stale > 0) log.info({ files: stale, dir: join(settings.rawDir, 'tmp') }, 'removed temp files of archive writes a stopped process left unfinished');
   }
-  // With replies off, only what this process queues is suppressed. Replies queued by an earlier
-  // run (waiting out a retry or the per-recipient limit) are real answers to real mail: a dry run
-  // (`intake ingest --dry-run` on the live data folder) must not cancel them. They stay pending
-  // and go out when replies are on again.
-  const queuedBefore = Number((await db.selectFrom('outbox').select((e) => e.fn.max('id').as('id')).executeTakeFirst())?.id ?? 0);
-  if (!settings.repliesEnabled && !extra.readOnly) {
-    const waiting = await db.selectFrom('outbox').select((e) => e.fn.countAll().as('n')).where('status', '=', 'pending').executeTakeFirst();
-    if (Number(waiting?.n ?? 0) > 0) log.info({ pending: Number(waiting!.n), reason: settings.repliesOffReason }, 'replies queued before replies were turned off stay pending; they go out when replies are on');
-  }
   return {
     settings,
     rules,
@@ -83,7 +74,7 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
     log,
     async flushOutbox() {
       if (settings.repliesEnabled) return sender.deliverDue();
-      const r = await db.updateTable('outbox').set({ status: 'suppressed', last_error: settings.repliesOffReason }).where('status', '=', 'pending').where('id', '>', queuedBefore).executeTakeFirst();
+      const r = await db.updateTable('outbox').set({ status: 'suppressed', last_error: settings.repliesOffReason }).where('status', '=', 'pending').executeTakeFirst();
       return -Number(r.numUpdatedRows);
     },
     async close() {
