@@ -96,23 +96,24 @@ export class RawStore {
   /**
    * Removes the temp files of writes that can no longer finish: a process killed mid-write (a
    * crash, a power cut, kill -9) leaves its temp file, and nothing else ever removes it. A temp
-   * file is named after the process writing it; it is stale when that process is gone, or when
-   * it is this process's own pid but older than this process (a container restarted: the service
-   * is pid 1 again). A live process's files, another `intake` on the same folder, are left alone.
-   * The archive itself is never touched: a message is only ever under its hash once whole.
+   * file is named after the process writing it; it is stale once it is an hour untouched (a write
+   * in progress keeps its file fresh) and that process is gone, or it is this process's own pid
+   * but older than this process (a container restarted: the service is pid 1 again). The hour
+   * matters because a pid is only checked in this pid namespace: another container on a shared
+   * volume has its own. The archive itself is never touched: a message is only ever under its
+   * hash once whole.
    */
   removeStaleTemp(): number {
     const tmp = join(this.dir, 'tmp');
     const started = Date.now() - process.uptime() * 1000;
+    const untouchedSince = Date.now() - STALE_AFTER_MS;
     let removed = 0;
     for (const name of readdirSync(tmp)) {
       const path = join(tmp, name);
       const pid = Number(/^(\d+)-/.exec(name)?.[1] ?? NaN);
       try {
         const mtime = statSync(path).mtimeMs;
-        // An hour untouched as well: a pid is only checked in this pid namespace (another
-        // container on a shared volume has its own), and a write in progress keeps its file fresh.
-        if (mtime > Date.now() - STALE_AFTER_MS) continue;
+        if (mtime > untouchedSince) continue;
         if (pid === process.pid ? mtime >= started : Number.isInteger(pid) && alive(pid)) continue;
         rmSync(path, { force: true });
         removed++;

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir, testApp } from '../testing/app.js';
 
-
 describe('opening the data folder', () => {
   it('removes the archive temp file a killed process left mid-write', async () => {
     const dataDir = tempDir();

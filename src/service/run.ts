@@ -247,22 +247,21 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
   await digest.catchUp();
   if (isStopping()) return { done, stop };
   digest.start();
-  reminders = startReminderSchedule(
-    app.rules,
-    (now) =>
-      serial(async () => {
-        // A reminder queued now would only be suppressed, and its key would keep the real one
-        // from ever being queued: once replies are on, the start-up catch-up queues the one in force.
-        if (!settings.repliesEnabled) {
-          app.log.info({ reason: settings.repliesOffReason }, 'reminders not queued: replies are off');
-          return;
-        }
-        const r = await remindDue(app.db, app.rules, now);
-        if (r && r.queued.length > 0) app.log.info({ occasion: r.occasion.key, units: r.queued.map((t) => t.unit) }, 'reminders queued');
-        await app.flushOutbox();
-      }),
-    app.log,
-  );
+  // With replies off a queued reminder would only be suppressed, and its key would keep the real
+  // one from ever being queued: no schedule at all; once replies are on, the start-up catch-up
+  // queues the one in force.
+  if (!settings.repliesEnabled) app.log.info({ reason: settings.repliesOffReason }, 'reminders not queued: replies are off');
+  else
+    reminders = startReminderSchedule(
+      app.rules,
+      (now) =>
+        serial(async () => {
+          const r = await remindDue(app.db, app.rules, now);
+          if (r && r.queued.length > 0) app.log.info({ occasion: r.occasion.key, units: r.queued.map((t) => t.unit) }, 'reminders queued');
+          await app.flushOutbox();
+        }),
+      app.log,
+    );
   out(`\nWatching ${watch.label} (replies: ${settings.repliesEnabled ? (settings.smtp ? settings.smtp.display : settings.outboxDir) : (settings.repliesOffReason ?? 'off')}). Ctrl-C to stop.`);
   return { done, stop };
 }
