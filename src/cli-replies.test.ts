@@ -13,7 +13,7 @@ const SLOW = 240_000;
 const jsonLines = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l));
 
 describe('intake CLI: dry run, outbox, paper, remind', async () => {
-  it('ingest --dry-run records every reply, sends none; `outbox` lists them; `outbox resend` sends one', async () => {
+  it('ingest --dry-run records every reply, sends none; `outbox` lists them; `outbox resend` sends one, not while replies are off', async () => {
     const data = tempDir();
     const files = [fixtureMail('01-xunyang-complete.eml'), fixtureMail('03-xiushui-form-only-gb2312.eml')];
     const dry = await runCli(['ingest', ...files, '--dry-run', '--data', data]);
@@ -32,6 +32,9 @@ describe('intake CLI: dry run, outbox, paper, remind', async () => {
     expect(table).toContain('2 reply(ies) and reminder(s): 2 suppressed.');
     expect((await runCli(['messages', '--data', data])).stdout).toMatch(/ack \(suppressed\)/);
 
+    const off = await runCli(['outbox', 'resend', '1', '--data', data], { REPLIES: 'off' });
+    expect(off).toMatchObject({ status: 2, stderr: 'intake: replies are off (REPLIES=off: recorded, not sent): nothing would be sent; run `intake outbox resend` with replies on\n' });
+    expect(jsonLines((await runCli(['outbox', '--json', '--data', data])).stdout)[0]).toMatchObject({ id: 1, status: 'suppressed' });
     const resend = await runCli(['outbox', 'resend', '1', '--data', data]);
     expect(resend.stdout).toBe('reply #1 to xyqzgh@163.com: sent\n');
     expect(emlFiles(data)).toEqual([expect.stringMatching(/^intake\.1\.ack\./)]);

@@ -265,6 +265,8 @@ for (const [name, action, description] of [
     await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
       const numbers = ids.map(Number);
       if (numbers.some((n) => !Number.isInteger(n))) throw new UsageError(`reply numbers are whole numbers: see \`intake outbox\``);
+      // Rows set back to pending here would wait for whichever process next runs with replies on.
+      if (action === 'resend' && !app.settings.repliesEnabled) throw new UsageError(`replies are off (${app.settings.repliesOffReason}): nothing would be sent; run \`intake outbox resend\` with replies on`);
       const r = await resolveOutbox(app.db, numbers, action);
       for (const s of r.skipped) print(`reply #${s.id} left alone: ${s.why}`);
       if (action === 'resend') await app.flushOutbox();

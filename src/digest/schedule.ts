@@ -9,7 +9,7 @@ export interface DigestScheduleOptions {
   now?: () => Date;
 }
 
-type ScheduleApp = Pick<App, 'db' | 'rules' | 'raw' | 'log'>;
+type ScheduleApp = Pick<App, 'db' | 'rules' | 'raw' | 'log' | 'settings'>;
 
 const localDay = (d: Date | string, tz: string) => formatLocalTime(d, tz).slice(0, 10);
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);

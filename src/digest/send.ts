@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { App } from '../service/app.js';
-import type { OutboxAttachment } from '../store/tables.js';
+import { queuedStatus, type OutboxAttachment } from '../store/tables.js';
 import { digestDedupeKey, gatherDigest, type DigestData } from './data.js';
 import { renderDigestHtml } from './render-html.js';
 import { renderDigestText } from './render-text.js';
@@ -17,7 +17,7 @@ export interface RenderedDigest {
   workbook: { filename: string; content: Buffer };
 }
 
-type DigestApp = Pick<App, 'db' | 'rules' | 'raw'>;
+type DigestApp = Pick<App, 'db' | 'rules' | 'raw' | 'settings'>;
 
 /** The digest as of `now`: its data, both bodies and the workbook. Writes nothing. */
 export async function renderDigest(app: DigestApp, now: Date): Promise<RenderedDigest> {
@@ -77,7 +77,7 @@ export async function queueDigest(app: DigestApp, opts: { slot: string; trigger:
           in_reply_to: null,
           references_text: null,
           reply_message_id: `<intake.digest.${digest.id}.${tag}@${domain}>`,
-          status: 'pending',
+          ...queuedStatus(app.settings.repliesOffReason),
           attempts: 0,
           created_at: created,
         })

@@ -7,7 +7,7 @@ import type { ItemKind } from '../rules/schema.js';
 import { renderReply } from '../rules/templates.js';
 import type { Db } from '../store/db.js';
 import type { Transaction } from 'kysely';
-import type { Database, MessageRow } from '../store/tables.js';
+import { queuedStatus, type Database, type MessageRow } from '../store/tables.js';
 import type { ItemVersion } from '../submissions/unit-state.js';
 import { evaluate, receivedBefore, type Analysed } from './evaluate.js';
 import { unitPaperState } from '../paper/paper.js';
@@ -26,6 +26,8 @@ export interface CommitOptions {
   /** Decide a message that was decided before (a person's assignment, `rules apply`). */
   redecide?: boolean;
   now?: Date;
+  /** Replies are off: the reply is recorded suppressed with this reason, never pending. */
+  repliesOffReason?: string | null;
 }
 
 /**
@@ -123,7 +125,7 @@ export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, 
           );
           const inserted = await trx
             .insertInto('outbox')
-            .values({ ...envelope, body_text: body, message_row: row.id, unit_id: unit, kind: reply.kind, status: 'pending', attempts: 0, created_at: now.toISOString() })
+            .values({ ...envelope, body_text: body, message_row: row.id, unit_id: unit, kind: reply.kind, ...queuedStatus(opts.repliesOffReason), attempts: 0, created_at: now.toISOString() })
             .returning('id')
             .executeTakeFirstOrThrow();
           outboxId = inserted.id;

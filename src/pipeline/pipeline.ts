@@ -44,6 +44,11 @@ export interface PipelineDeps {
   afterStage?: (stage: Stage, messageRow: number | null) => void | Promise<void>;
   /** Give up retrying a failing message after this many attempts (a person can retry it). */
   maxAttempts?: number;
+  /**
+   * Replies are off (REPLIES=off, --dry-run): replies are written already suppressed, with this
+   * reason, so nothing ever has to cancel rows after the fact (ones another process queued).
+   */
+  repliesOffReason?: string | null;
 }
 
 /**
@@ -240,7 +245,7 @@ export class Pipeline {
     const { db, rules, log } = this.deps;
     try {
       if ('failed' in analysed) throw analysed.failed;
-      const decision = await commitDecision(db, { ...analysed, row }, rules, { redecide: opts.redecide });
+      const decision = await commitDecision(db, { ...analysed, row }, rules, { redecide: opts.redecide, repliesOffReason: this.deps.repliesOffReason });
       await this.stageHook(row)('decide');
       if (!decision) return { row: row.id, status: 'seen' };
       log.info(

@@ -23,7 +23,10 @@ export interface App {
   pipeline: Pipeline;
   sender: OutboxSender;
   log: Logger;
-  /** Delivers due replies, or records them as suppressed when replies are off. */
+  /**
+   * Delivers due replies. With replies off it does nothing: this process wrote its rows already
+   * suppressed, and rows another process queued are that process's to send.
+   */
   flushOutbox(): Promise<number>;
   close(): Promise<void>;
 }
@@ -39,7 +42,7 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
   const db = opened.db;
   const raw = new RawStore(settings.rawDir);
   const transport: Transport = settings.smtp ? new SmtpTransport(settings.smtp) : new FileTransport(settings.outboxDir);
-  const pipeline = new Pipeline({ db, raw, rules, log, afterStage: extra.afterStage, readers: isolatedReaders(settings.soffice, settings.readerProcesses) });
+  const pipeline = new Pipeline({ db, raw, rules, log, afterStage: extra.afterStage, readers: isolatedReaders(settings.soffice, settings.readerProcesses), repliesOffReason: settings.repliesOffReason });
   const from = { name: rules.campaign.replies.from_name ?? rules.campaign.organiser.name, address: rules.campaign.mailbox };
   if (settings.smtp?.user && settings.smtp.user.includes('@') && settings.smtp.user.toLowerCase() !== from.address.toLowerCase()) {
     // Sina, QQ and 163 refuse (553) mail whose sender is not the account that logged in.
@@ -73,9 +76,7 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
     sender,
     log,
     async flushOutbox() {
-      if (settings.repliesEnabled) return sender.deliverDue();
-      const r = await db.updateTable('outbox').set({ status: 'suppressed', last_error: settings.repliesOffReason }).where('status', '=', 'pending').executeTakeFirst();
-      return -Number(r.numUpdatedRows);
+      return settings.repliesEnabled ? sender.deliverDue() : 0;
     },
     async close() {
       await transport.close();

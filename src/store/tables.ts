@@ -94,6 +94,12 @@ export interface SubmissionItemsTable {
  */
 export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'held', 'suppressed'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+
+/** How a new outbox row starts: due, or (replies off) recorded with its text and never sent. */
+export function queuedStatus(repliesOffReason: string | null | undefined): { status: OutboxStatus; last_error: string | null } {
+  return repliesOffReason ? { status: 'suppressed', last_error: repliesOffReason } : { status: 'pending', last_error: null };
+}
+
 /** What the last failure was, which decides what happens next. */
 export type OutboxErrorClass = 'connection' | 'temporary' | 'permanent' | 'rate-limited' | 'interrupted';
 
