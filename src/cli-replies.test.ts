@@ -34,7 +34,7 @@ describe('intake CLI: dry run, outbox, paper, remind', async () => {
 
     const off = await runCli(['outbox', 'resend', '1', '--data', data], { REPLIES: 'off' });
     expect(off).toMatchObject({ status: 2, stderr: 'intake: replies are off (REPLIES=off: recorded, not sent): nothing would be sent; run `intake outbox resend` with replies on\n' });
-    expect(jsonLines((await runCli(['outbox', '--json', '--data', data])).stdout)[0]).toMatchObject({ id: 1, status: 'suppressed' });
+    expect(jsonLines((await runCli(['outbox', '--json', '--data', data])).stdout)[0]).toMatchObject({ id: 1, status: 'suppressed', lastError: 'dry run (--dry-run): recorded, not sent' });
     const resend = await runCli(['outbox', 'resend', '1', '--data', data]);
     expect(resend.stdout).toBe('reply #1 to xyqzgh@163.com: sent\n');
     expect(emlFiles(data)).toEqual([expect.stringMatching(/^intake\.1\.ack\./)]);
@@ -94,10 +94,14 @@ describe('intake CLI: dry run, outbox, paper, remind', async () => {
     expect(off.stdout).toMatch(/^xiushui\s+.*\s+would be sent$/m);
     expect(off.stdout).toContain('Replies are off (REPLIES=off: recorded, not sent): no reminder was queued.');
     expect(jsonLines((await runCli(['outbox', '--json', '--data', data])).stdout).filter((r) => r.kind === 'reminder')).toEqual([]);
-    // Nor does `intake run`'s start-up catch-up: the reminder in force is left for a run with replies on.
-    const run = await runCliUntil(['run', '--rules', rules, '--data', data], { REPLIES: 'off', LOG_LEVEL: 'info', INBOX_DIR: tempDir(), POLL_SECONDS: '1' }, (o) => o.stderr.includes('reminders not queued: replies are off'));
+    // Nor does `intake run`'s start-up catch-up: the reminder in force is left for a run with replies
+    // on, and so is the digest of the day (the campaign runs today, so after 08:30 China time one
+    // is due; a suppressed one would take its slot).
+    const run = await runCliUntil(['run', '--rules', rules, '--data', data], { REPLIES: 'off', LOG_LEVEL: 'info', INBOX_DIR: tempDir(), POLL_SECONDS: '1' }, (o) => o.stderr.includes('digests and reminders not queued: replies are off'));
     expect(run).toMatchObject({ ready: true, status: 0 });
-    expect(jsonLines((await runCli(['outbox', '--json', '--data', data])).stdout).filter((r) => r.kind === 'reminder')).toEqual([]);
+    expect(jsonLines((await runCli(['outbox', '--json', '--data', data])).stdout).filter((r) => r.kind === 'reminder' || r.kind === 'digest')).toEqual([]);
+    expect(await runCli(['digest', '--send', '--rules', rules, '--data', data], { REPLIES: 'off' })).toMatchObject({ status: 2, stderr: expect.stringContaining('intake: replies are off (REPLIES=off: recorded, not sent): nothing would be sent; `intake digest --out digest.html` shows it') });
+    expect(jsonLines((await runCli(['outbox', '--json', '--data', data])).stdout).filter((r) => r.kind === 'digest')).toEqual([]);
 
     const sent = await runCli(['remind', '--rules', rules, '--data', data]);
     expect(sent.stdout).toMatch(/^xiushui\s+.*\s+queued$/m);

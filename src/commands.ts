@@ -377,6 +377,8 @@ withGlobals(
     const now = new Date();
     if (opts.send) {
       if (app.rules.campaign.staff.digest_recipients.length === 0) throw new UsageError('campaign.yaml staff.digest_recipients is empty: list who receives the digest');
+      // A suppressed digest would still count as one sent by hand, and keep the day's scheduled one from going.
+      if (!app.settings.repliesEnabled) throw new UsageError(`replies are off (${app.settings.repliesOffReason}): nothing would be sent; \`intake digest --out digest.html\` shows it, or run \`intake digest --send\` with replies on`);
       const queued = await queueDigest(app, { slot: `manual:${now.toISOString()}`, trigger: 'manual', now });
       if (!queued) throw new Error('a digest was recorded at this very time already; run the command again');
       await app.flushOutbox();

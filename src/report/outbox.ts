@@ -89,7 +89,12 @@ export function renderOutboxTable(entries: OutboxEntry[], rules: Rules): string 
  * pending, attempts from zero), or record that it did arrive (held, failed → sent).
  */
 export async function resolveOutbox(db: Db, ids: number[], action: 'resend' | 'mark-sent', now = new Date()): Promise<{ changed: number[]; skipped: Array<{ id: number; why: string }> }> {
-  const rows = await db.selectFrom('outbox').select(['id', 'status']).where('id', 'in', ids.length > 0 ? ids : [-1]).execute();
+  const rows = await db
+    .selectFrom('outbox')
+    .leftJoin('messages', 'messages.id', 'outbox.message_row')
+    .select(['outbox.id', 'outbox.status', 'outbox.kind', 'outbox.message_row', 'messages.reply_kind'])
+    .where('outbox.id', 'in', ids.length > 0 ? ids : [-1])
+    .execute();
   const allowed: OutboxStatus[] = action === 'resend' ? ['failed', 'held', 'suppressed'] : ['failed', 'held'];
   const changed: number[] = [];
   const skipped: Array<{ id: number; why: string }> = [];
@@ -103,6 +108,15 @@ export async function resolveOutbox(db: Db, ids: number[], action: 'resend' | 'm
       skipped.push({ id, why: `it is ${row.status}` });
       continue;
     }
+    // A reply to a message decided again since (a person's assignment, `rules apply`) no longer
+    // says the truth, and a dry run's note ("recorded, not sent") would not show it.
+    if (action === 'resend' && row.message_row !== null) {
+      const stale = await staleReply(db, row as { id: number; kind: string; message_row: number; reply_kind: string | null });
+      if (stale) {
+        skipped.push({ id, why: stale });
+        continue;
+      }
+    }
     const set =
       action === 'resend'
         ? { status: 'pending' as const, attempts: 0, next_attempt_at: null, error_class: null, handed_over_at: null, last_error: `to be sent again by a person's decision (${now.toISOString()}); was ${row.status}` }
@@ -111,4 +125,11 @@ export async function resolveOutbox(db: Db, ids: number[], action: 'resend' | 'm
     changed.push(id);
   }
   return { changed, skipped };
+}
+
+/** As commitDecision: after a "we will review" reply the unit may still get its answer, after an answer no other. */
+async function staleReply(db: Db, row: { id: number; kind: string; message_row: number; reply_kind: string | null }): Promise<string | null> {
+  if (row.reply_kind !== row.kind) return `message #${row.message_row} is now decided as "${row.reply_kind ?? 'undecided'}", not "${row.kind}"`;
+  const sent = await db.selectFrom('outbox').select(['id', 'kind']).where('message_row', '=', row.message_row).where('id', '!=', row.id).where('status', 'in', ['sent', 'sending']).where('kind', '!=', 'review').executeTakeFirst();
+  return sent ? `reply #${sent.id} ("${sent.kind}") to message #${row.message_row} was sent already` : null;
 }

@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { FileSource } from '../sources/files.js';
 import { fixtureMail, tempDir, testApp } from '../testing/app.js';
 import { ingestFrom } from './ingest.js';
+import { queueDigest } from '../digest/send.js';
+import { resolveOutbox } from '../report/outbox.js';
+import { assignMessage } from '../review/assign.js';
 
 describe('opening the data folder', () => {
   it('removes the archive temp file a killed process left mid-write', async () => {
@@ -43,6 +46,50 @@ describe('replies off', () => {
     } finally {
       await dry.cleanup();
       await live.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a digest queued while replies are off is recorded suppressed, never sent by a live process', async () => {
+    const dataDir = tempDir();
+    const live = await testApp({ dataDir });
+    const dry = await testApp({ dataDir, env: { REPLIES: 'off' } });
+    try {
+      const queued = await queueDigest(dry, { slot: 'manual:2021-07-20T01:00:00.000Z', trigger: 'manual', now: new Date('2021-07-20T01:00:00Z') });
+      expect(queued?.outbox).toHaveLength(1);
+      expect(await live.flushOutbox()).toBe(0);
+      expect(await dry.db.selectFrom('outbox').select(['kind', 'status', 'last_error']).execute()).toEqual([{ kind: 'digest', status: 'suppressed', last_error: 'REPLIES=off: recorded, not sent' }]);
+    } finally {
+      await dry.cleanup();
+      await live.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a dry run\'s reply is not resent once its message is decided otherwise, or answered', async () => {
+    const dataDir = tempDir();
+    const dry = await testApp({ dataDir, env: { REPLIES: 'off' } });
+    const live = await testApp({ dataDir });
+    try {
+      await ingestFrom(dry, new FileSource([fixtureMail('09-unknown-sender-review.eml'), fixtureMail('01-xunyang-complete.eml')]));
+      const rows = async () => live.db.selectFrom('outbox').select(['id', 'message_row', 'kind', 'status']).orderBy('id').execute();
+      expect(await rows()).toEqual([
+        { id: 1, message_row: 1, kind: 'ack', status: 'suppressed' },
+        { id: 2, message_row: 2, kind: 'review', status: 'suppressed' },
+      ]);
+      await assignMessage(live, 2, 'hukou');
+      await live.flushOutbox();
+      expect((await rows()).slice(2)).toEqual([{ id: 3, message_row: 2, kind: 'missing', status: 'sent' }]);
+      expect(await resolveOutbox(live.db, [1, 2], 'resend')).toEqual({ changed: [1], skipped: [{ id: 2, why: 'message #2 is now decided as "missing", not "review"' }] });
+      expect(await live.flushOutbox()).toBe(1);
+      expect((await rows()).map((r) => r.status)).toEqual(['sent', 'suppressed', 'sent']);
+      // Decided as "review" once more (a decision that queues no second reply of a kind already
+      // answered): the old review reply is still not resent, as the unit has had its answer.
+      await live.db.updateTable('messages').set({ reply_kind: 'review' }).where('id', '=', 2).execute();
+      expect(await resolveOutbox(live.db, [2], 'resend')).toEqual({ changed: [], skipped: [{ id: 2, why: 'reply #3 ("missing") to message #2 was sent already' }] });
+    } finally {
+      await live.cleanup();
+      await dry.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

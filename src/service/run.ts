@@ -241,17 +241,18 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
   if (isStopping()) return { done, stop };
   await printStatus();
   if (isStopping()) return { done, stop };
-  // Scheduled mail (the staff digest, reminders to units) goes through the same queue as the
-  // mailbox, so it never interleaves with a message being decided.
-  digest = new DigestSchedule(app, { deliver: () => serial(() => app.flushOutbox()) });
-  await digest.catchUp();
-  if (isStopping()) return { done, stop };
-  digest.start();
-  // With replies off a queued reminder would only be suppressed, and its key would keep the real
-  // one from ever being queued: no schedule at all; once replies are on, the start-up catch-up
-  // queues the one in force.
-  if (!settings.repliesEnabled) app.log.info({ reason: settings.repliesOffReason }, 'reminders not queued: replies are off');
-  else
+  // With replies off a digest or reminder would only be recorded suppressed, and its slot or key
+  // would keep the real one from ever going: no schedule at all; once replies are on, the
+  // start-up catch-ups send the digest of the day's latest time and queue the reminder in force.
+  if (!settings.repliesEnabled) {
+    app.log.info({ reason: settings.repliesOffReason }, 'digests and reminders not queued: replies are off');
+  } else {
+    // Scheduled mail (the staff digest, reminders to units) goes through the same queue as the
+    // mailbox, so it never interleaves with a message being decided.
+    digest = new DigestSchedule(app, { deliver: () => serial(() => app.flushOutbox()) });
+    await digest.catchUp();
+    if (isStopping()) return { done, stop };
+    digest.start();
     reminders = startReminderSchedule(
       app.rules,
       (now) =>
@@ -262,6 +263,7 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
         }),
       app.log,
     );
+  }
   out(`\nWatching ${watch.label} (replies: ${settings.repliesEnabled ? (settings.smtp ? settings.smtp.display : settings.outboxDir) : (settings.repliesOffReason ?? 'off')}). Ctrl-C to stop.`);
   return { done, stop };
 }
