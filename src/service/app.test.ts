@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileSource } from '../sources/files.js';
-import { fixtureMail, tempDir, testApp } from '../testing/app.js';
+import { fixtureMail, tempDir, testApp, type TestApp } from '../testing/app.js';
 import { ingestFrom } from './ingest.js';
 import { queueDigest } from '../digest/send.js';
 import { resolveOutbox } from '../report/outbox.js';
@@ -26,12 +26,23 @@ describe('opening the data folder', () => {
   });
 });
 
+/** A live process and a replies-off one (REPLIES=off) on one data folder. */
+async function liveAndDry(test: (apps: { live: TestApp; dry: TestApp }) => Promise<void>): Promise<void> {
+  const dataDir = tempDir();
+  const live = await testApp({ dataDir });
+  const dry = await testApp({ dataDir, env: { REPLIES: 'off' } });
+  try {
+    await test({ live, dry });
+  } finally {
+    await dry.cleanup();
+    await live.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 describe('replies off', () => {
-  it('writes its own replies suppressed and leaves the ones another process queued pending', async () => {
-    const dataDir = tempDir();
-    const live = await testApp({ dataDir });
-    const dry = await testApp({ dataDir, env: { REPLIES: 'off' } });
-    try {
+  it('writes its own replies suppressed and leaves the ones another process queued pending', () =>
+    liveAndDry(async ({ live, dry }) => {
       await ingestFrom(live, new FileSource([fixtureMail('01-xunyang-complete.eml')]));
       await ingestFrom(dry, new FileSource([fixtureMail('03-xiushui-form-only-gb2312.eml')]));
       expect(await dry.flushOutbox()).toBe(0);
@@ -43,34 +54,18 @@ describe('replies off', () => {
       // The live process sends its own reply, and never the dry run's.
       expect(await live.flushOutbox()).toBe(1);
       expect((await rows()).map((r) => r.status)).toEqual(['sent', 'suppressed']);
-    } finally {
-      await dry.cleanup();
-      await live.cleanup();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('a digest queued while replies are off is recorded suppressed, never sent by a live process', async () => {
-    const dataDir = tempDir();
-    const live = await testApp({ dataDir });
-    const dry = await testApp({ dataDir, env: { REPLIES: 'off' } });
-    try {
+  it('a digest queued while replies are off is recorded suppressed, never sent by a live process', () =>
+    liveAndDry(async ({ live, dry }) => {
       const queued = await queueDigest(dry, { slot: 'manual:2021-07-20T01:00:00.000Z', trigger: 'manual', now: new Date('2021-07-20T01:00:00Z') });
       expect(queued?.outbox).toHaveLength(1);
       expect(await live.flushOutbox()).toBe(0);
       expect(await dry.db.selectFrom('outbox').select(['kind', 'status', 'last_error']).execute()).toEqual([{ kind: 'digest', status: 'suppressed', last_error: 'REPLIES=off: recorded, not sent' }]);
-    } finally {
-      await dry.cleanup();
-      await live.cleanup();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('a dry run\'s reply is not resent once its message is decided otherwise, or answered', async () => {
-    const dataDir = tempDir();
-    const dry = await testApp({ dataDir, env: { REPLIES: 'off' } });
-    const live = await testApp({ dataDir });
-    try {
+  it('a dry run\'s reply is not resent once its message is decided otherwise, or answered', () =>
+    liveAndDry(async ({ live, dry }) => {
       await ingestFrom(dry, new FileSource([fixtureMail('09-unknown-sender-review.eml'), fixtureMail('01-xunyang-complete.eml')]));
       const rows = async () => live.db.selectFrom('outbox').select(['id', 'message_row', 'kind', 'status']).orderBy('id').execute();
       expect(await rows()).toEqual([
@@ -87,10 +82,5 @@ describe('replies off', () => {
       // answered): the old review reply is still not resent, as the unit has had its answer.
       await live.db.updateTable('messages').set({ reply_kind: 'review' }).where('id', '=', 2).execute();
       expect(await resolveOutbox(live.db, [2], 'resend')).toEqual({ changed: [], skipped: [{ id: 2, why: 'reply #3 ("missing") to message #2 was sent already' }] });
-    } finally {
-      await live.cleanup();
-      await dry.cleanup();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
