@@ -35,6 +35,8 @@ describe('intake CLI: dry run, outbox, paper, remind', async () => {
     const off = await runCli(['outbox', 'resend', '1', '--data', data], { REPLIES: 'off' });
     expect(off).toMatchObject({ status: 2, stderr: 'intake: replies are off (REPLIES=off: recorded, not sent): nothing would be sent; run `intake outbox resend` with replies on\n' });
     expect(jsonLines((await runCli(['outbox', '--json', '--data', data])).stdout)[0]).toMatchObject({ id: 1, status: 'suppressed', lastError: 'dry run (--dry-run): recorded, not sent' });
+    // Every command that decides messages says their replies were only recorded.
+    expect((await runCli(['rules', 'apply', '--data', data], { REPLIES: 'off' })).stdout).toContain('replies not sent: REPLIES=off: recorded, not sent; see `intake outbox`');
     const resend = await runCli(['outbox', 'resend', '1', '--data', data]);
     expect(resend.stdout).toBe('reply #1 to xyqzgh@163.com: sent\n');
     expect(emlFiles(data)).toEqual([expect.stringMatching(/^intake\.1\.ack\./)]);

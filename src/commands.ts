@@ -29,6 +29,11 @@ const print = (s: string) => process.stdout.write(s + '\n');
 /** A mistake in what the operator typed: said in one line, exit code 2. */
 class UsageError extends Error {}
 
+/** After a command that decides messages: with replies off, say that their replies were only recorded. */
+function printRepliesOff(app: App): void {
+  if (!app.settings.repliesEnabled) print(`replies not sent: ${app.settings.repliesOffReason}; see \`intake outbox\``);
+}
+
 interface GlobalOpts {
   rules?: string;
   data?: string;
@@ -94,7 +99,7 @@ withGlobals(program.command('ingest').description('process .eml files, folders o
       const decided = outcomes.filter((o) => o.status === 'decided').length;
       const errors = outcomes.filter((o) => o.status === 'error');
       print(`${total} message(s): ${decided} decided, ${total - decided - errors.length} already known, ${errors.length} error(s)`);
-      if (!app.settings.repliesEnabled) print(`replies not sent: ${app.settings.repliesOffReason}; see \`intake outbox\``);
+      printRepliesOff(app);
       const problems = await outboxEntries(app.db, { statuses: PROBLEM_STATUSES });
       if (problems.length > 0) print(`${problems.length} reply(ies) not delivered: see \`intake outbox --problems\``);
       for (const e of errors) if (e.status === 'error') print(`  message #${e.row}: ${e.error}`);
@@ -161,6 +166,7 @@ withGlobals(program.command('retry').description('decide again messages that end
     const outcomes = await app.pipeline.recover();
     await app.flushOutbox();
     print(`${Number(reset.numUpdatedRows)} message(s) retried: ${outcomes.filter((o) => o.status === 'decided').length} decided, ${outcomes.filter((o) => o.status === 'error').length} still failing`);
+    printRepliesOff(app);
   });
 });
 
@@ -200,6 +206,7 @@ withGlobals(program.command('assign').description('assign (or re-assign) a messa
       const d = o.status === 'decided' ? o.decision : null;
       print(`message #${id}: ${result.previousUnit ?? 'no unit'} -> ${d?.unit ?? 'no unit'}; reply ${d?.kind ?? '-'} (${d?.reason ?? ''})`);
       print(result.learned === 'not-learned' ? `sender address not learned: ${result.learnNote}` : `sender address ${result.learned === 'learned' ? 'learned' : 'already known'} for ${d?.unit}`);
+      printRepliesOff(app);
     });
   });
 
@@ -424,6 +431,7 @@ withGlobals(rules.command('apply').description('decide stored messages again und
     const r = await applyRules(app);
     await app.flushOutbox();
     print(renderReplay(r, 'changed'));
+    printRepliesOff(app);
     for (const e of r.errors) print(`  message #${e.message}: ${e.error}`);
     if (r.errors.length > 0) process.exitCode = 1;
   });
