@@ -34,6 +34,11 @@ function printRepliesOff(app: App): void {
   if (!app.settings.repliesEnabled) print(`replies not sent: ${app.settings.repliesOffReason}; see \`intake outbox\``);
 }
 
+/** A command whose whole point is to send: refused while replies are off, with what to do instead. */
+function refuseWhileRepliesOff(app: App, instead: string): void {
+  if (!app.settings.repliesEnabled) throw new UsageError(`replies are off (${app.settings.repliesOffReason}): nothing would be sent; ${instead}`);
+}
+
 interface GlobalOpts {
   rules?: string;
   data?: string;
@@ -273,7 +278,7 @@ for (const [name, action, description] of [
       const numbers = ids.map(Number);
       if (numbers.some((n) => !Number.isInteger(n))) throw new UsageError(`reply numbers are whole numbers: see \`intake outbox\``);
       // Rows set back to pending here would wait for whichever process next runs with replies on.
-      if (action === 'resend' && !app.settings.repliesEnabled) throw new UsageError(`replies are off (${app.settings.repliesOffReason}): nothing would be sent; run \`intake outbox resend\` with replies on`);
+      if (action === 'resend') refuseWhileRepliesOff(app, 'run `intake outbox resend` with replies on');
       const r = await resolveOutbox(app.db, numbers, action);
       for (const s of r.skipped) print(`reply #${s.id} left alone: ${s.why}`);
       if (action === 'resend') await app.flushOutbox();
@@ -385,7 +390,7 @@ withGlobals(
     if (opts.send) {
       if (app.rules.campaign.staff.digest_recipients.length === 0) throw new UsageError('campaign.yaml staff.digest_recipients is empty: list who receives the digest');
       // A suppressed digest would still count as one sent by hand, and keep the day's scheduled one from going.
-      if (!app.settings.repliesEnabled) throw new UsageError(`replies are off (${app.settings.repliesOffReason}): nothing would be sent; \`intake digest --out digest.html\` shows it, or run \`intake digest --send\` with replies on`);
+      refuseWhileRepliesOff(app, '`intake digest --out digest.html` shows it, or run `intake digest --send` with replies on');
       const queued = await queueDigest(app, { slot: `manual:${now.toISOString()}`, trigger: 'manual', now });
       if (!queued) throw new Error('a digest was recorded at this very time already; run the command again');
       await app.flushOutbox();

@@ -1,6 +1,6 @@
 import { documentFields } from '../classify/classify-files.js';
 import { replyContext } from '../replies/context.js';
-import type { ReplyDecision } from '../replies/decide.js';
+import { answeredAlready, type ReplyDecision } from '../replies/decide.js';
 import { replyEnvelope } from '../replies/envelope.js';
 import type { Rules } from '../rules/index.js';
 import type { ItemKind } from '../rules/schema.js';
@@ -109,7 +109,7 @@ export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, 
       const reply = { ...ev.reply };
       let outboxId: number | null = null;
       const earlier = mayHaveEarlier ? await trx.selectFrom('outbox').select(['id', 'kind', 'status']).where('message_row', '=', row.id).execute() : [];
-      const answered = earlier.find((o) => (o.status === 'sent' || o.status === 'sending') && o.kind !== 'review' && o.kind !== reply.kind);
+      const answered = answeredAlready(earlier, reply.kind);
       if (reply.kind === 'none' || answered) {
         if (answered) reply.reason += `; not answered again: a "${answered.kind}" reply was already sent`;
         await supersede(trx, earlier, null, now);

@@ -48,3 +48,11 @@ export function decideReply(f: ReplyFacts): ReplyDecision {
   if (f.complete) return { kind: 'ack', reason: 'every required item is on file' };
   return { kind: 'missing', reason: 'required items are still missing' };
 }
+
+/**
+ * Of a message's outbox rows, the answer already sent (or going) that a reply of `kind` would
+ * contradict: any kind but this one and "we will review", after which the unit still gets its answer.
+ */
+export function answeredAlready<T extends { kind: string; status: string }>(rows: readonly T[], kind: string): T | undefined {
+  return rows.find((o) => (o.status === 'sent' || o.status === 'sending') && o.kind !== 'review' && o.kind !== kind);
+}

@@ -1,4 +1,5 @@
 import type { MatchResult } from '../match/unit-matcher.js';
+import { answeredAlready } from '../replies/decide.js';
 import type { Rules } from '../rules/index.js';
 import type { Db } from '../store/db.js';
 import type { OutboxStatus } from '../store/tables.js';
@@ -111,7 +112,7 @@ export async function resolveOutbox(db: Db, ids: number[], action: 'resend' | 'm
     // A reply to a message decided again since (a person's assignment, `rules apply`) no longer
     // says the truth, and a dry run's note ("recorded, not sent") would not show it.
     if (action === 'resend' && row.message_row !== null) {
-      const stale = await staleReply(db, row as { id: number; kind: string; message_row: number; reply_kind: string | null });
+      const stale = await staleReply(db, row.message_row, row.kind, row.reply_kind);
       if (stale) {
         skipped.push({ id, why: stale });
         continue;
@@ -127,9 +128,9 @@ export async function resolveOutbox(db: Db, ids: number[], action: 'resend' | 'm
   return { changed, skipped };
 }
 
-/** As commitDecision: after a "we will review" reply the unit may still get its answer, after an answer no other. */
-async function staleReply(db: Db, row: { id: number; kind: string; message_row: number; reply_kind: string | null }): Promise<string | null> {
-  if (row.reply_kind !== row.kind) return `message #${row.message_row} is now decided as "${row.reply_kind ?? 'undecided'}", not "${row.kind}"`;
-  const sent = await db.selectFrom('outbox').select(['id', 'kind']).where('message_row', '=', row.message_row).where('id', '!=', row.id).where('status', 'in', ['sent', 'sending']).where('kind', '!=', 'review').executeTakeFirst();
-  return sent ? `reply #${sent.id} ("${sent.kind}") to message #${row.message_row} was sent already` : null;
+/** Why a reply to a message no longer holds (as commitDecision judges a new one), or null. */
+async function staleReply(db: Db, messageRow: number, kind: string, decidedAs: string | null): Promise<string | null> {
+  if (decidedAs !== kind) return `message #${messageRow} is now decided as "${decidedAs ?? 'undecided'}", not "${kind}"`;
+  const answered = answeredAlready(await db.selectFrom('outbox').select(['id', 'kind', 'status']).where('message_row', '=', messageRow).execute(), kind);
+  return answered ? `reply #${answered.id} ("${answered.kind}") to message #${messageRow} was sent already` : null;
 }
