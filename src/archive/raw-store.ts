@@ -3,8 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, re
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
-import { writeWholeFile } from '../util/fs-callbacks.js';
-import { syncToDisk } from '../util/sync-to-disk.js';
+import { syncToDisk, writeDurably } from '../util/sync-to-disk.js';
 
 export interface StoredBlob {
   sha256: string;
@@ -53,8 +52,8 @@ export class RawStore {
     const path = this.pathOf(sha256);
     if (!existsSync(path)) {
       const tmp = this.tmpName();
-      await writeWholeFile(tmp, bytes);
-      await this.commit(tmp, path);
+      await writeDurably(tmp, bytes);
+      await this.commit(tmp, path, { synced: true });
     }
     return { sha256, size: bytes.length, path };
   }
@@ -132,8 +131,8 @@ export class RawStore {
    * The file's bytes, then its name, reach the disk before the caller records it: the fsyncs run
    * on libuv's thread pool, so the next message is parsed meanwhile.
    */
-  private async commit(tmp: string, path: string): Promise<void> {
-    await syncToDisk(tmp);
+  private async commit(tmp: string, path: string, opts: { synced?: boolean } = {}): Promise<void> {
+    if (!opts.synced) await syncToDisk(tmp);
     const dir = dirname(path);
     const created = mkdirSync(dir, { recursive: true });
     renameSync(tmp, path);
@@ -141,7 +140,9 @@ export class RawStore {
     // directory once its parent is: from the first directory created down to the file's.
     const changed = [dir];
     if (created !== undefined) for (let d = dir; d !== dirname(created) && d !== dirname(d); d = dirname(d)) changed.push(dirname(d));
-    for (const d of changed.reverse()) await syncToDisk(d);
+    // Side by side: each sync makes one entry durable, and the caller records the file only once
+    // all of them have returned.
+    await Promise.all(changed.map((d) => syncToDisk(d)));
   }
 }
 

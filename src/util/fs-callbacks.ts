@@ -1,4 +1,4 @@
-import { close, fsync, open, rename, writeFile } from 'node:fs';
+import { close, fsync, open, rename, unlink, write, writeFile } from 'node:fs';
 import { promisify } from 'node:util';
 
 /**
@@ -11,3 +11,7 @@ export const fsyncFile = promisify(fsync);
 export const closeFile = promisify(close);
 export const writeWholeFile = promisify(writeFile);
 export const renameFile = promisify(rename);
+export const removeFile = promisify(unlink);
+/** write(2) of part of a buffer at the file's position; resolves with the bytes written. */
+export const writeBytes = (fd: number, bytes: Uint8Array, offset: number, length: number): Promise<number> =>
+  new Promise((resolve, reject) => write(fd, bytes, offset, length, null, (err, written) => (err ? reject(err) : resolve(written))));

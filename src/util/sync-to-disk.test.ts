@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { syncToDisk } from './sync-to-disk.js';
+import { syncToDisk, writeDurably } from './sync-to-disk.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sync-'));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +47,33 @@ describe('a sync whose write-back failed', () => {
       expect(other).toMatchObject({ code: 'EINVAL' });
       expect(heard).toHaveLength(3);
       whenWriteBackFails(null);
+    } finally {
+      vi.doUnmock('./fs-callbacks.js');
+      vi.resetModules();
+    }
+  });
+});
+
+describe('writeDurably', () => {
+  it('creates the file with every byte, refuses one that exists, and leaves nothing when the sync fails', async () => {
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'w');
+    const bytes = Buffer.alloc(3 * 1024 * 1024 + 7, 'ab');
+    await writeDurably(file, bytes);
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+    await expect(writeDurably(file, Buffer.from('x'))).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+
+    vi.resetModules();
+    vi.doMock('./fs-callbacks.js', async (original) => ({
+      ...(await original<typeof import('./fs-callbacks.js')>()),
+      fsyncFile: () => Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO', syscall: 'fsync' })),
+    }));
+    try {
+      const fresh = await import('./sync-to-disk.js');
+      const other = join(dir, 'v');
+      await expect(fresh.writeDurably(other, bytes)).rejects.toBeInstanceOf(fresh.SyncFailed);
+      expect(existsSync(other)).toBe(false);
     } finally {
       vi.doUnmock('./fs-callbacks.js');
       vi.resetModules();

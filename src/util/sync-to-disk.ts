@@ -1,4 +1,4 @@
-import { closeFile, fsyncFile, openFile } from './fs-callbacks.js';
+import { closeFile, fsyncFile, openFile, removeFile, writeBytes } from './fs-callbacks.js';
 
 /**
  * fsync(2) errors that say written data may not have reached the disk: the kernel could not
@@ -45,6 +45,33 @@ export async function syncToDisk(path: string, opts: { missingOk?: boolean } = {
     throw err;
   }
   try {
+    await syncDescriptor(fd, path);
+  } finally {
+    await closeFile(fd);
+  }
+}
+
+/**
+ * Creates `path` (which must not exist) with `bytes` and syncs it, through one descriptor: the
+ * same durability as writing the file and then syncToDisk, in four trips to the thread pool
+ * instead of six (a message's archive write is on the path of every message). A file left by a
+ * failure is removed.
+ */
+export async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
+  const fd = await openFile(path, 'wx');
+  try {
+    for (let at = 0; at < bytes.length; ) at += await writeBytes(fd, bytes, at, bytes.length - at);
+    await syncDescriptor(fd, path);
+  } catch (err) {
+    await closeFile(fd).catch(() => {});
+    await removeFile(path).catch(() => {});
+    throw err;
+  }
+  await closeFile(fd);
+}
+
+async function syncDescriptor(fd: number, path: string): Promise<void> {
+  try {
     await fsyncFile(fd);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -52,7 +79,5 @@ export async function syncToDisk(path: string, opts: { missingOk?: boolean } = {
     const failed = new SyncFailed(path, code, err);
     onWriteBackFailed?.(failed);
     throw failed;
-  } finally {
-    await closeFile(fd);
   }
 }
