@@ -53,7 +53,7 @@ export class RawStore {
     if (!existsSync(path)) {
       const tmp = this.tmpName();
       await writeDurably(tmp, bytes);
-      await this.commit(tmp, path, { synced: true });
+      await this.commit(tmp, path);
     }
     return { sha256, size: bytes.length, path };
   }
@@ -88,7 +88,10 @@ export class RawStore {
     const sha256 = hash.digest('hex');
     const path = this.pathOf(sha256);
     if (existsSync(path)) rmSync(tmp, { force: true });
-    else await this.commit(tmp, path);
+    else {
+      await syncToDisk(tmp);
+      await this.commit(tmp, path);
+    }
     return { sha256, size, path };
   }
 
@@ -128,11 +131,11 @@ export class RawStore {
   }
 
   /**
-   * The file's bytes, then its name, reach the disk before the caller records it: the fsyncs run
-   * on libuv's thread pool, so the next message is parsed meanwhile.
+   * A temp file already synced goes under its name, and the name reaches the disk before the
+   * caller records it: the fsyncs run on libuv's thread pool, so the next message is parsed
+   * meanwhile.
    */
-  private async commit(tmp: string, path: string, opts: { synced?: boolean } = {}): Promise<void> {
-    if (!opts.synced) await syncToDisk(tmp);
+  private async commit(tmp: string, path: string): Promise<void> {
     const dir = dirname(path);
     const created = mkdirSync(dir, { recursive: true });
     renameSync(tmp, path);

@@ -12,6 +12,5 @@ export const closeFile = promisify(close);
 export const writeWholeFile = promisify(writeFile);
 export const renameFile = promisify(rename);
 export const removeFile = promisify(unlink);
-/** write(2) of part of a buffer at the file's position; resolves with the bytes written. */
-export const writeBytes = (fd: number, bytes: Uint8Array, offset: number, length: number): Promise<number> =>
-  new Promise((resolve, reject) => write(fd, bytes, offset, length, null, (err, written) => (err ? reject(err) : resolve(written))));
+/** write(2) of part of a buffer at the file's position; resolves with `{ bytesWritten }`. */
+export const writeBytes = promisify(write);

@@ -60,7 +60,7 @@ export async function syncToDisk(path: string, opts: { missingOk?: boolean } = {
 export async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
   const fd = await openFile(path, 'wx');
   try {
-    for (let at = 0; at < bytes.length; ) at += await writeBytes(fd, bytes, at, bytes.length - at);
+    for (let at = 0; at < bytes.length; ) at += (await writeBytes(fd, bytes, at, bytes.length - at, null)).bytesWritten;
     await syncDescriptor(fd, path);
   } catch (err) {
     await closeFile(fd).catch(() => {});
