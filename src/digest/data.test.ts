@@ -227,7 +227,7 @@ describe('delivery problems', () => {
     // With paper required, xunyang's emailed items alone no longer make it complete.
     expect(d.units.find((u) => u.unit === 'jiaoyu')).toMatchObject({ complete: false, missing: ['paper'] });
     expect(d.units.find((u) => u.unit === 'xunyang')).toMatchObject({ complete: true });
-    expect(d.mailbox).toEqual({ mailbox: 'jjszjjb@sina.com@imap.sina.com (INBOX)', reachable: false, lastOkAt: '2021-07-19T22:00:00.000Z', lastError: 'AUTHENTICATIONFAILED', lastErrorAt: '2021-07-20T00:00:00.000Z' });
+    expect(d.mailbox).toEqual({ mailbox: 'jjszjjb@sina.com@imap.sina.com (INBOX)', reachable: false, lastOkAt: '2021-07-19T22:00:00.000Z', lastError: 'AUTHENTICATIONFAILED', lastErrorAt: '2021-07-20T00:00:00.000Z', unfetched: [] });
     // Synced again: reachable, and the digest says nothing about it.
     await health.synced(new Date('2021-07-20T01:59:00.000Z'));
     expect((await gatherDigest(app.db, app.rules, inputs(app, china('2021-07-20T10:00:00')))).mailbox).toMatchObject({ reachable: true });

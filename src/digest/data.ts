@@ -100,6 +100,8 @@ export interface MailboxHealth {
   /** The last failure, as the server or network said it; null when none. */
   lastError: string | null;
   lastErrorAt: string | null;
+  /** Messages the server lists but has not handed over yet (asked for again at every sync). */
+  unfetched: Array<{ uid: number; size: number; receivedAt: string | null; attempts: number; error: string }>;
 }
 
 export interface DigestData {
@@ -234,12 +236,19 @@ export async function gatherDigest(db: Db, rules: Rules, inputs: DigestInputs): 
   };
 }
 
-/** The mailbox the digest reports on: one that cannot be reached, if any, else the first watched. */
+/** The mailbox the digest reports on: one that cannot be reached, if any, else one holding back mail, else the first watched. */
 async function watchedMailbox(db: Db, now: Date): Promise<MailboxHealth | null> {
   const all = await mailboxHealth(db, now);
-  const h = all.find((m) => m.unreachable) ?? all[0];
+  const h = all.find((m) => m.unreachable) ?? all.find((m) => m.unfetched.length > 0) ?? all[0];
   if (!h) return null;
-  return { mailbox: `${h.account} (${h.mailbox})`, reachable: !h.unreachable, lastOkAt: h.lastSyncAt, lastError: h.lastError, lastErrorAt: h.lastErrorAt };
+  return {
+    mailbox: `${h.account} (${h.mailbox})`,
+    reachable: !h.unreachable,
+    lastOkAt: h.lastSyncAt,
+    lastError: h.lastError,
+    lastErrorAt: h.lastErrorAt,
+    unfetched: h.unfetched.map((u) => ({ uid: u.uid, size: u.size, receivedAt: u.internalDate?.toISOString() ?? null, attempts: u.attempts, error: u.error })),
+  };
 }
 
 /** The last digest that reached someone, and the messages that came after it. */

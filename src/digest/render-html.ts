@@ -155,6 +155,15 @@ function delivery(d: DigestData): string {
       ]),
     );
   }
+  for (const u of d.mailbox?.unfetched ?? []) {
+    out.push(
+      block([
+        `<b style="color:#b91c1c;">邮件服务器未能交出一封邮件：</b>${breakable(d.mailbox!.mailbox)} UID ${u.uid}`,
+        ...(u.receivedAt ? [`收到于：${esc(longTime(u.receivedAt, tz))}（每次同步都会再取，取到后自动处理）`] : ['每次同步都会再取，取到后自动处理']),
+        muted(breakable(`已尝试 ${u.attempts} 次：${u.error}`)),
+      ]),
+    );
+  }
   for (const f of d.delivery.failed) {
     const unit = unitName(f.unit);
     out.push(

@@ -53,6 +53,9 @@ export function renderDigestText(d: DigestData): string {
   if (d.mailbox && !d.mailbox.reachable) {
     problems.push(`- 收件箱无法连接：${d.mailbox.mailbox}${d.mailbox.lastOkAt ? `，最后一次正常 ${longTime(d.mailbox.lastOkAt, tz)}` : ''}${d.mailbox.lastError ? `（${d.mailbox.lastError}）` : ''}`);
   }
+  for (const u of d.mailbox?.unfetched ?? []) {
+    problems.push(`- 邮件服务器未能交出一封邮件：${d.mailbox!.mailbox} UID ${u.uid}${u.receivedAt ? `，收到于 ${longTime(u.receivedAt, tz)}` : ''}，已尝试 ${u.attempts} 次（${u.error}）；每次同步都会再取，取到后自动处理`);
+  }
   for (const f of d.delivery.failed) {
     const unit = unitName(f.unit);
     problems.push(`- 发送失败：${MAIL_KIND_LABEL[f.kind] ?? f.kind} → ${f.to}${unit ? `（${unit}）` : ''}，尝试 ${f.attempts} 次${f.error ? `：${f.error}` : ''}`);

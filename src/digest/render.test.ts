@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../testing/app.js';
 import { recordPaper } from '../paper/paper.js';
 import { HealthRecorder } from '../sources/health.js';
+import { saveCheckpoint } from '../sources/imap-checkpoint.js';
+import { recordUnfetched } from '../sources/imap-unfetched.js';
 import { chinaTime as china, demoCampaign, demoDigests, paperRequiredRules } from '../testing/demo-campaign.js';
 import type { DigestData } from './data.js';
 import { renderDigest, type RenderedDigest } from './send.js';
@@ -106,6 +108,24 @@ describe('the digest as HTML mail', () => {
     }
     // Without paper copies required and without a health record, neither appears.
     expect(visible(open.html)).not.toMatch(/纸质件|收件箱无法连接/);
+  });
+
+  it('names a message the mail server would not hand over, so that staff know one submission is held up', async () => {
+    const app = await demoCampaign();
+    try {
+      const account = 'jjszjjb@sina.com@imap.sina.com';
+      await new HealthRecorder(app.db, account, 'INBOX', 15 * 60_000).synced(new Date('2021-07-20T00:20:00.000Z'));
+      await saveCheckpoint(app.db, { account, mailbox: 'INBOX', uidvalidity: '7', last_uid: 5, cutoff: null, baseline_uid: 0, baseline_count: 0, scan_uid: 5 });
+      await recordUnfetched(app.db, { account, mailbox: 'INBOX', uidvalidity: '7' }, { uid: 3, size: 51_200, internalDate: new Date('2021-07-20T01:00:00.000Z') }, 'NO [UNAVAILABLE] Message could not be converted', 'refused', new Date('2021-07-20T00:10:00.000Z'));
+      const r = await renderDigest(app, china('2021-07-20T08:30:00'));
+      expect(r.text).toContain('- 邮件服务器未能交出一封邮件：jjszjjb@sina.com@imap.sina.com (INBOX) UID 3，收到于 2021年7月20日 09:00，已尝试 1 次（NO [UNAVAILABLE] Message could not be converted）');
+      const html = visible(r.html);
+      expect(html).toContain('邮件服务器未能交出一封邮件： jjszjjb@sina.com@imap.sina.com (INBOX) UID 3');
+      expect(html).not.toContain('收件箱无法连接');
+    } finally {
+      await app.cleanup();
+    }
+    expect(visible(open.html)).not.toContain('邮件服务器未能交出');
   });
 });
 

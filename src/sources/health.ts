@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
 import type { MailboxHealthTable, MailboxState } from '../store/tables.js';
+import { unfetchedOf, type Unfetched } from './imap-unfetched.js';
 
 /** How a watched mailbox is doing, as `intake health`, `intake run` and the digest show it. */
 export interface MailboxHealth {
@@ -21,7 +22,12 @@ export interface MailboxHealth {
   idle: boolean;
   /** No sync has completed for longer than IMAP_UNREACHABLE_MINUTES (the service down counts too). */
   unreachable: boolean;
-  /** One line for people when something is wrong, else null. */
+  /**
+   * Messages the server lists but has not handed over (under the folder's current UIDVALIDITY):
+   * not lost, asked for again at every sync, but not read or answered until then.
+   */
+  unfetched: Unfetched[];
+  /** For people when something is wrong (a line each), else null. */
   problem: string | null;
 }
 
@@ -35,18 +41,27 @@ const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
  */
 export async function mailboxHealth(db: Db, now = new Date()): Promise<MailboxHealth[]> {
   const rows = await db.selectFrom('mailbox_health').selectAll().orderBy('account').orderBy('mailbox').execute();
-  return rows.map((r) => {
+  const out: MailboxHealth[] = [];
+  for (const r of rows) {
     const limit = Number(r.unreachable_after_ms);
     const since = r.last_sync_at ?? r.down_since ?? r.updated_at;
     const quietMs = now.getTime() - Date.parse(since);
     const unreachable = quietMs > limit;
-    let problem: string | null = null;
+    const problems: string[] = [];
     if (unreachable) {
       const what = r.last_sync_at ? `no successful sync for ${minutes(quietMs)} (since ${r.last_sync_at})` : `never synced (trying since ${since})`;
       const why = r.state === 'stopped' ? 'intake run is not running' : r.last_error ? `last error: ${r.last_error}` : 'no error recorded';
-      problem = `mailbox ${r.mailbox} of ${r.account} unreachable: ${what}; ${why}`;
+      problems.push(`mailbox ${r.mailbox} of ${r.account} unreachable: ${what}; ${why}`);
     }
-    return {
+    const cp = await db.selectFrom('imap_checkpoints').select('uidvalidity').where('account', '=', r.account).where('mailbox', '=', r.mailbox).executeTakeFirst();
+    const unfetched = cp ? await unfetchedOf(db, { account: r.account, mailbox: r.mailbox, uidvalidity: cp.uidvalidity }) : [];
+    if (unfetched.length > 0) {
+      problems.push(
+        `mailbox ${r.mailbox} of ${r.account}: the server would not hand over ${unfetched.length} message(s); intake asks again at every sync, and they are not read or answered until then:\n` +
+          unfetched.map((u) => `  UID ${u.uid} (${u.size} bytes, received ${u.internalDate?.toISOString() ?? 'unknown'}): ${u.attempts} attempt(s) since ${u.firstFailedAt}; last: ${u.error}`).join('\n'),
+      );
+    }
+    out.push({
       account: r.account,
       mailbox: r.mailbox,
       state: r.state,
@@ -59,9 +74,11 @@ export async function mailboxHealth(db: Db, now = new Date()): Promise<MailboxHe
       downSince: r.down_since,
       idle: r.idle === 1,
       unreachable,
-      problem,
-    };
-  });
+      unfetched,
+      problem: problems.length > 0 ? problems.join('\n') : null,
+    });
+  }
+  return out;
 }
 
 type HealthUpdate = Partial<Omit<MailboxHealthTable, 'account' | 'mailbox' | 'updated_at' | 'unreachable_after_ms'>>;

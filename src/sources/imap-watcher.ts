@@ -8,7 +8,8 @@ import { HealthRecorder } from './health.js';
 import { createImapClient, identifyAfterLogin } from './imap-client.js';
 import { catchUpAfterAction } from './imap-after.js';
 import { imapAccount } from './imap-uids.js';
-import { syncMailbox, type SyncContext, type SyncResult } from './imap-sync.js';
+import { errorText } from './imap-errors.js';
+import { syncMailbox, type FetchTrouble, type SyncContext, type SyncResult } from './imap-sync.js';
 
 /** What a sync needs, less what the watcher owns itself (the account, its health record). */
 export interface ImapWatcherOptions extends Omit<SyncContext, 'account' | 'health' | 'reselect' | 'now'> {
@@ -18,11 +19,6 @@ export interface ImapWatcherOptions extends Omit<SyncContext, 'account' | 'healt
   createClient?: (s: ImapSettings, log: Logger) => ImapFlow;
   random?: () => number;
 }
-
-const errorText = (err: unknown) => {
-  const e = err as { message?: string; responseText?: string; code?: string };
-  return [e.code, e.responseText ?? e.message ?? String(err)].filter(Boolean).join(': ');
-};
 
 /**
  * Watches one mailbox for as long as the service runs. imapflow does not reconnect, so this
@@ -42,6 +38,10 @@ export class ImapWatcher {
   private poll: ScheduledTask | null = null;
   private syncing: Promise<void> | null = null;
   private again = false;
+  /** A poll asked for a sync while one was running: the sync it gets SELECTs the folder again. */
+  private pollAgain = false;
+  /** Kept across reconnects: a message at which every sync loses the connection (imap-sync.ts). */
+  private readonly trouble: { current: FetchTrouble | null } = { current: null };
   private stopped = false;
   private lastGoodSync = Date.now();
   private lastUnreachableWarning = 0;
@@ -80,6 +80,9 @@ export class ImapWatcher {
   async syncNow(reason: string): Promise<void> {
     if (this.syncing) {
       this.again = true;
+      // A poll that comes during a sync still gets its fresh SELECT (reselect: see syncMailbox),
+      // or a UIDVALIDITY change on a busy mailbox would wait for a poll that finds it idle.
+      if (reason === 'poll') this.pollAgain = true;
       return this.syncing;
     }
     this.syncing = (async () => {
@@ -87,7 +90,8 @@ export class ImapWatcher {
         do {
           this.again = false;
           await this.syncOnce(reason);
-          reason = 'new mail during sync';
+          reason = this.pollAgain ? 'poll' : 'new mail during sync';
+          this.pollAgain = false;
         } while (this.again && !this.stopped);
       } finally {
         this.syncing = null;
@@ -160,7 +164,7 @@ export class ImapWatcher {
     if (!client || !client.usable || this.stopped) return;
     let result: SyncResult;
     try {
-      result = await syncMailbox(client, { settings: this.o.settings, account: this.account, db: this.o.db, raw: this.o.raw, log: this.log, opens: this.o.opens, maxMessageBytes: this.o.maxMessageBytes, takeAll: this.o.takeAll, health: this.health, afterBatch: this.o.afterBatch, reselect: reason === 'poll', stopping: () => this.stopped });
+      result = await syncMailbox(client, { settings: this.o.settings, account: this.account, db: this.o.db, raw: this.o.raw, log: this.log, opens: this.o.opens, maxMessageBytes: this.o.maxMessageBytes, takeAll: this.o.takeAll, health: this.health, afterBatch: this.o.afterBatch, reselect: reason === 'poll', trouble: this.trouble, stopping: () => this.stopped });
     } catch (err) {
       // The service is stopping: the messages not taken in are fetched again at the next start.
       if (err instanceof PipelineStopped) {
@@ -178,7 +182,7 @@ export class ImapWatcher {
     this.lastGoodSync = Date.now();
     this.backoff.reset();
     await this.health.synced().catch((err) => this.log.warn({ err: errorText(err) }, 'could not record mailbox health'));
-    if (result.taken > 0 || result.skipped > 0 || result.fullScan) this.log.info({ reason, ...result }, 'mailbox synced');
+    if (result.taken > 0 || result.skipped > 0 || result.unfetched > 0 || result.fullScan) this.log.info({ reason, ...result }, 'mailbox synced');
     else this.log.debug({ reason }, 'mailbox synced, nothing new');
     try {
       await this.o.afterSync?.(result);

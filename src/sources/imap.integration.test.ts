@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -447,6 +447,36 @@ describe('IMAP source against Dovecot', () => {
     expect(await loadCheckpoint(svc.app.db, `${user}@127.0.0.1`, 'INBOX')).toMatchObject({ last_uid: 3 });
     const reports = await messageReports(svc.app.db);
     expect(reports.map((r) => [r.source.replace(/\/\d+\/(\d+)$/, '/$1'), r.unit, r.reply])).toEqual([[`imap:${user}@127.0.0.1/INBOX/3`, 'xunyang', 'ack']]);
+  });
+
+  it('a message Dovecot cannot read (it closes the connection at it, every time) holds nothing up: after a few tries it is recorded, shown, and gone past', async () => {
+    const user = nextUser();
+    const rules = loadRules(RULES_DIR);
+    const units = [rules.units[0]!, rules.units[1]!, rules.units[2]!];
+    await dovecot.append(await Promise.all(units.map(async (u, i) => ({ raw: await submissionMail(u, i, july(15, 2 + i)), date: july(15, 2 + i) }))), { user });
+    // UID 2's file unreadable to Dovecot: it logs "Permission denied" and drops the session at
+    // every FETCH of its body (no NO), which a damaged file in its store also does.
+    const dir = dovecot.maildir(user);
+    const name = readFileSync(join(dir, 'dovecot-uidlist'), 'utf8').split('\n').find((l) => l.startsWith('2 '))!.split(':').slice(1).join(':');
+    const sub = ['cur', 'new'].find((d) => readdirSync(join(dir, d)).some((f) => f.startsWith(name)))!;
+    chmodSync(join(dir, sub, readdirSync(join(dir, sub)).find((f) => f.startsWith(name))!), 0o000);
+
+    const svc = await intake(user, { env: NO_POLL });
+    await waitFor('the two readable submissions answered', () => svc.outbox().length === 2);
+    const reports = await messageReports(svc.app.db);
+    expect(reports.map((r) => [r.source.split('/').at(-1), r.unit, r.reply])).toEqual([
+      ['1', units[0]!.id, 'ack'],
+      ['3', units[2]!.id, 'ack'],
+    ]);
+    expect(await loadCheckpoint(svc.app.db, `${user}@127.0.0.1`, 'INBOX')).toMatchObject({ last_uid: 3 });
+    const rows = await svc.app.db.selectFrom('imap_unfetched').selectAll().execute();
+    expect(rows).toMatchObject([{ uid: 2, cause: 'dropped', attempts: 1, resolved_at: null }]);
+    const health = (await mailboxHealth(svc.app.db)).find((h) => h.account === `${user}@127.0.0.1`)!;
+    expect(health.unfetched.map((u) => u.uid)).toEqual([2]);
+    expect(health.problem).toContain('UID 2');
+    // `intake health` says so too.
+    const out = await runCli(['health', '--data', svc.dataDir]);
+    expect(out.stdout).toContain('would not hand over 1 message');
   });
 
   it('on a server without IDLE, the cron poll finds new mail', async () => {

@@ -258,6 +258,31 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
         }
       },
     },
+    '0010_imap_unfetched': {
+      async up(db) {
+        // Messages the server lists but will not hand over (a NO to FETCH for that one message, or
+        // a FETCH answer that leaves it out). The checkpoint moves past them so that one such
+        // message does not hold up all mail after it; this row keeps them from being lost: every
+        // sync asks for them again, and `intake health` shows them until they are taken in.
+        await db.schema
+          .createTable('imap_unfetched')
+          .addColumn('account', 'text', (c) => c.notNull())
+          .addColumn('mailbox', 'text', (c) => c.notNull())
+          .addColumn('uidvalidity', 'text', (c) => c.notNull())
+          .addColumn('uid', 'bigint', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('internal_date', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('cause', 'text', (c) => c.notNull())
+          .addColumn('error', 'text', (c) => c.notNull())
+          .addColumn('first_failed_at', 'text', (c) => c.notNull())
+          .addColumn('last_failed_at', 'text', (c) => c.notNull())
+          .addColumn('resolved_at', 'text')
+          .addColumn('resolution', 'text')
+          .addPrimaryKeyConstraint('imap_unfetched_pk', ['account', 'mailbox', 'uidvalidity', 'uid'])
+          .execute();
+      },
+    },
   };
 }
 

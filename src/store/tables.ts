@@ -12,7 +12,12 @@ export interface BlobsTable {
 
 export type MessageStatus = 'archived' | 'decided' | 'error';
 export type ReplyKind = 'ack' | 'missing' | 'late' | 'review' | 'none';
-export type ReceivedBasis = 'internaldate' | 'received-header' | 'file-mtime';
+/**
+ * Where a receipt time came from: the IMAP server's INTERNALDATE; the topmost Received header
+ * (files, and IMAP mail whose INTERNALDATE the server gave unreadable); the file's mtime; or, when
+ * the server gave neither, the time intake fetched the message (never earlier than the receipt).
+ */
+export type ReceivedBasis = 'internaldate' | 'received-header' | 'file-mtime' | 'fetched-at';
 
 export interface MessagesTable {
   id: Generated<number>;
@@ -233,6 +238,28 @@ export interface MailboxHealthTable {
   updated_at: string;
 }
 
+/** A message the IMAP server lists but would not hand over; retried at every sync (imap-unfetched.ts). */
+export interface ImapUnfetchedTable {
+  account: string;
+  mailbox: string;
+  uidvalidity: string;
+  uid: number;
+  size: number;
+  /** INTERNALDATE as the listing gave it (ISO), null when the server's was unreadable. */
+  internal_date: string | null;
+  /** Fetches that failed so far (the first included). */
+  attempts: number;
+  /** Of the last failure: the server said NO; its FETCH answer left the message out; the connection closed at it. */
+  cause: 'refused' | 'left-out' | 'dropped';
+  /** The last failure, as the server or intake put it. */
+  error: string;
+  first_failed_at: string;
+  last_failed_at: string;
+  /** Set once settled: taken in after all, or gone from the mailbox. */
+  resolved_at: string | null;
+  resolution: 'taken' | 'gone' | null;
+}
+
 export interface Database {
   blobs: BlobsTable;
   messages: MessagesTable;
@@ -244,6 +271,7 @@ export interface Database {
   digests: DigestsTable;
   imap_checkpoints: ImapCheckpointsTable;
   mailbox_health: MailboxHealthTable;
+  imap_unfetched: ImapUnfetchedTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;
