@@ -7,15 +7,7 @@ import { openDatabase, type OpenedDb } from './db.js';
 
 // What was synced, and whether the write was committed by then.
 const events = vi.hoisted(() => [] as string[]);
-vi.mock('../util/sync-to-disk.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../util/sync-to-disk.js')>();
-  return {
-    syncToDisk: async (path: string, opts?: { missingOk?: boolean }) => {
-      await real.syncToDisk(path, opts);
-      events.push(`sync ${path}`);
-    },
-  };
-});
+vi.mock('../util/sync-to-disk.js', async (importOriginal) => (await import('../testing/recording-syncs.js')).recordingSyncs(await importOriginal(), events));
 const { durably, flushToDisk } = await import('./durability.js');
 
 let dir: string;

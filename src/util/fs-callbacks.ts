@@ -1,4 +1,4 @@
-import { close, fsync, open, rename, unlink, write, writeFile } from 'node:fs';
+import { close, fsync, open, rename, unlink, write } from 'node:fs';
 import { promisify } from 'node:util';
 
 /**
@@ -9,7 +9,6 @@ import { promisify } from 'node:util';
 export const openFile = promisify(open);
 export const fsyncFile = promisify(fsync);
 export const closeFile = promisify(close);
-export const writeWholeFile = promisify(writeFile);
 export const renameFile = promisify(rename);
 export const removeFile = promisify(unlink);
 /** write(2) of part of a buffer at the file's position; resolves with `{ bytesWritten }`. */
