@@ -108,7 +108,12 @@ export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, 
 
       const reply = { ...ev.reply };
       let outboxId: number | null = null;
-      const earlier = mayHaveEarlier ? await trx.selectFrom('outbox').select(['id', 'kind', 'status']).where('message_row', '=', row.id).execute() : [];
+      // Read with their row locks taken (an UPDATE that changes nothing, which both dialects
+      // lock for): under PostgreSQL the service's sender may be claiming one of them right now
+      // (pending → sending, in a transaction of its own). The read waits for that claim and sees
+      // it, so a reply already going out counts as answered; a claim that comes later waits for
+      // this commit and finds the reply superseded. (SQLite holds the write lock already.)
+      const earlier = mayHaveEarlier ? await trx.updateTable('outbox').set((eb) => ({ id: eb.ref('id') })).where('message_row', '=', row.id).returning(['id', 'kind', 'status']).execute() : [];
       const answered = answeredAlready(earlier, reply.kind);
       if (reply.kind === 'none' || answered) {
         if (answered) reply.reason += `; not answered again: a "${answered.kind}" reply was already sent`;
@@ -168,5 +173,7 @@ async function supersede(trx: Transaction<Database>, earlier: Array<{ id: number
     .updateTable('outbox')
     .set({ status: 'suppressed', last_error: `superseded ${now.toISOString()}${keep ? ` by a "${keep}" reply` : ''}` })
     .where('id', 'in', stale)
+    // Never one already claimed: a reply on its way is not taken back (the rows are locked, so this only restates it).
+    .where('status', '=', 'pending')
     .execute();
 }

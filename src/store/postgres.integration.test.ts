@@ -107,6 +107,29 @@ describe('storage on PostgreSQL', () => {
     }
   });
 
+  it('a re-decision while the sender is claiming the reply it would supersede: the reply on its way is not taken back', async () => {
+    const app = await pgApp();
+    // The service's sender, in a process (and transaction) of its own.
+    const sender = new pg.Client({ connectionString: app.settings.database });
+    await sender.connect();
+    try {
+      await ingestFrom(app, new FileSource([fixtureMail('03-xiushui-form-only-gb2312.eml')]));
+      const reply = await app.db.selectFrom('outbox').select(['id', 'kind', 'status']).executeTakeFirstOrThrow();
+      expect(reply).toMatchObject({ kind: 'missing', status: 'pending' });
+      await sender.query('begin');
+      await sender.query("update outbox set status = 'sending' where id = $1 and status = 'pending'", [reply.id]);
+      // A person re-assigns the message meanwhile; the claim commits while that decision runs.
+      const assigning = assignMessage(app, 1, 'none');
+      await new Promise((r) => setTimeout(r, 500));
+      await sender.query('commit');
+      await assigning;
+      expect(await app.db.selectFrom('outbox').select(['kind', 'status']).orderBy('id').execute()).toEqual([{ kind: 'missing', status: 'sending' }]);
+    } finally {
+      await sender.end();
+      await app.cleanup();
+    }
+  });
+
   it('opening an up-to-date database again migrates nothing and keeps the data', async () => {
     const url = await server.createDatabase();
     const first = await openDatabase(url);
