@@ -37,6 +37,19 @@ describe('intake CLI', { timeout: SLOW }, () => {
     expect(again.status).toBe(0);
   }, SLOW);
 
+  it('a listing piped into a reader that stops early (`| head -1`) ends quietly, exit code 0', async () => {
+    const data = tempDir();
+    expect((await runCli(['ingest', FIXTURE_MAIL, '--data', data])).status).toBe(0);
+    // The reader is gone before the first line: every write meets a closed pipe (EPIPE).
+    const child = startCli(['messages', '--json', '--data', data]);
+    child.stdout!.destroy();
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = await new Promise<[number | null, string | null]>((r) => child.once('close', (c, sig) => r([c, sig])));
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(code).toBe(0);
+  }, SLOW);
+
   it('ingest, messages --json, status --json', async () => {
     const data = tempDir();
     const ingest = await runCli(['ingest', FIXTURE_MAIL, '--data', data]);

@@ -29,4 +29,12 @@ whenWriteBackFails((err) => {
   createLogger().fatal({ path: err.path, code: err.code }, 'a disk sync failed: data written since the last sync may be lost; stopping (start again once the disk is checked)');
   process.exit(74);
 });
+// `intake messages --json | head -1`: the reader has what it wanted and closed the pipe. Node
+// ignores SIGPIPE, so the next write fails with EPIPE; a listing then simply ends, as Unix tools
+// do. The service (`intake run`) has nothing to say on stdout that matters more than its work:
+// it goes on.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  if (process.argv[2] !== 'run') process.exit(0);
+});
 await import('./commands.js');

@@ -18,6 +18,12 @@ describe('SMTP settings', () => {
     expect(load({ SMTP_HOST: '' }).smtp).toBeNull();
   });
 
+  it('the demo mail is seeded only into the default inbox, and never when replies would go out over SMTP (its senders are real addresses)', () => {
+    expect(load({}).seedDemoInbox).toBe(true);
+    expect(load({ INBOX_DIR: '/srv/mail/inbox' }).seedDemoInbox).toBe(false);
+    expect(load({ SMTP_URL: 'smtps://jjszjjb%40sina.com:code@smtp.sina.com' }).seedDemoInbox).toBe(false);
+  });
+
   it('SMTP_URL for Sina with an authorisation code: TLS on 465, the code decoded, never enumerable', () => {
     const s = load({ SMTP_URL: 'smtps://jjszjjb%40sina.com:a1b2%2Fc3%3Ad4@smtp.sina.com:465' }).smtp!;
     expect(s).toMatchObject({ host: 'smtp.sina.com', port: 465, tls: 'secure', user: 'jjszjjb@sina.com', display: 'smtps://jjszjjb@sina.com@smtp.sina.com:465' });

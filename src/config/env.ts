@@ -13,7 +13,7 @@ export interface Settings {
   database: string;
   /** The Maildir `intake run` watches when no IMAP server is configured. */
   inboxDir: string;
-  /** Only the embedded default inbox (<data>/inbox, INBOX_DIR unset) is seeded with demo mail. */
+  /** Only the embedded default inbox (<data>/inbox, INBOX_DIR unset), and only without SMTP, is seeded with demo mail. */
   seedDemoInbox: boolean;
   /** Where replies are written as .eml files when no SMTP server is configured. */
   outboxDir: string;
@@ -124,15 +124,18 @@ export function loadSettings(flags: { rules?: string; data?: string; dryRun?: bo
   if (!parsed.success || errors.length > 0) throw new SettingsError(errors.join('\n'));
   const e = parsed.data;
   const dataDir = resolve(flags.data ?? e.INTAKE_DATA ?? './var');
+  const smtp = smtpSettings(e);
   return {
     rulesDir: resolve(flags.rules ?? e.INTAKE_RULES ?? './rules'),
     dataDir,
     database: e.DATABASE_URL ?? join(dataDir, 'intake.db'),
     inboxDir: resolve(e.INBOX_DIR ?? join(dataDir, 'inbox')),
-    seedDemoInbox: e.INBOX_DIR === undefined,
+    // The demo mail's senders are real addresses (at 163, QQ, 126): with an SMTP server set, its
+    // replies would reach them. Demo mail only where replies go to the file outbox.
+    seedDemoInbox: e.INBOX_DIR === undefined && smtp === null,
     outboxDir: resolve(e.OUTBOX_DIR ?? join(dataDir, 'outbox')),
     rawDir: join(dataDir, 'raw'),
-    smtp: smtpSettings(e),
+    smtp,
     repliesEnabled: !flags.dryRun && e.REPLIES !== 'off',
     repliesOffReason: flags.dryRun ? 'dry run (--dry-run): recorded, not sent' : e.REPLIES === 'off' ? 'REPLIES=off: recorded, not sent' : null,
     retry: {
