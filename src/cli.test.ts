@@ -37,17 +37,28 @@ describe('intake CLI', { timeout: SLOW }, () => {
     expect(again.status).toBe(0);
   }, SLOW);
 
-  it('a listing piped into a reader that stops early (`| head -1`) ends quietly, exit code 0', async () => {
+  it('output piped into a reader that stops early (`| head -1`) is dropped quietly; the command ends with its own exit code', async () => {
     const data = tempDir();
     expect((await runCli(['ingest', FIXTURE_MAIL, '--data', data])).status).toBe(0);
     // The reader is gone before the first line: every write meets a closed pipe (EPIPE).
-    const child = startCli(['messages', '--json', '--data', data]);
-    child.stdout!.destroy();
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const [code] = await new Promise<[number | null, string | null]>((r) => child.once('close', (c, sig) => r([c, sig])));
-    expect(stderr).not.toMatch(/EPIPE|Error/);
-    expect(code).toBe(0);
+    const closedPipe = async (args: string[]) => {
+      const child = startCli(args);
+      child.stdout!.destroy();
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const [code] = await new Promise<[number | null, string | null]>((r) => child.once('close', (c, sig) => r([c, sig])));
+      return { code, stderr };
+    };
+    const listing = await closedPipe(['messages', '--json', '--data', data]);
+    expect(listing.stderr).not.toMatch(/EPIPE|Error/);
+    expect(listing.code).toBe(0);
+    // A mailbox not synced for an hour: `intake health | grep -q ...` must still see exit code 1.
+    const db = new SQLite(join(data, 'intake.db'));
+    db.prepare("insert into mailbox_health (account, mailbox, state, idle, last_sync_at, unreachable_after_ms, updated_at) values ('jjszjjb@sina.com@imap.sina.com', 'INBOX', 'disconnected', 1, ?, 60000, ?)").run(new Date(Date.now() - 3600_000).toISOString(), new Date().toISOString());
+    db.close();
+    const health = await closedPipe(['health', '--data', data]);
+    expect(health.stderr).not.toMatch(/EPIPE|Error/);
+    expect(health.code).toBe(1);
   }, SLOW);
 
   it('ingest, messages --json, status --json', async () => {

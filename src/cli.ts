@@ -30,11 +30,11 @@ whenWriteBackFails((err) => {
   process.exit(74);
 });
 // `intake messages --json | head -1`: the reader has what it wanted and closed the pipe. Node
-// ignores SIGPIPE, so the next write fails with EPIPE; a listing then simply ends, as Unix tools
-// do. The service (`intake run`) has nothing to say on stdout that matters more than its work:
-// it goes on.
+// ignores SIGPIPE, so writes fail with EPIPE (then with the stream destroyed). The rest of the
+// output has nowhere to go and is dropped; the command still finishes its work (a resend, an
+// ingest) and ends with its own exit code (`intake health | grep -q` under pipefail still fails
+// for an unreachable mailbox).
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-  if (process.argv[2] !== 'run') process.exit(0);
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
 });
 await import('./commands.js');

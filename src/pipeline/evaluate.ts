@@ -8,7 +8,7 @@ import { unitState, type ItemVersion, type UnitState } from '../submissions/unit
 
 /** Everything the pipeline learned about one message before deciding it. */
 export interface Analysed {
-  row: { id: number; received_at: string; duplicate_of: number | null };
+  row: { id: number; received_at: string; received_basis: string; duplicate_of: number | null };
   parsed: ParsedMessage;
   files: ClassifiedFile[];
   match: MatchResult;
@@ -65,6 +65,7 @@ export function evaluate(a: Analysed, prior: ItemVersion[], rules: Rules): Evalu
     mentionsCampaign: rules.campaign.replies.campaign_keywords.some((k) => text.includes(k)),
     beforeOpening: rules.campaign.opens !== undefined && receivedAt.getTime() < Date.parse(rules.campaign.opens),
     dismissed: a.match.assigned === true && unit === null,
+    receiptUncertain: a.row.received_basis === 'fetched-at',
   });
   return { late, counts, brought, state, replaced, reply };
 }

@@ -19,6 +19,11 @@ export interface ReplyFacts {
   beforeOpening: boolean;
   /** A person decided the message is from no unit. */
   dismissed?: boolean;
+  /**
+   * The receipt time is only when intake fetched the message (the server gave no readable
+   * INTERNALDATE and no Received header): never earlier than the real one, maybe later.
+   */
+  receiptUncertain?: boolean;
 }
 
 export interface ReplyDecision {
@@ -44,6 +49,8 @@ export function decideReply(f: ReplyFacts): ReplyDecision {
   if (f.fileCount === 0) {
     return plausible ? { kind: 'review', reason: 'no attachments: a person reads the message' } : { kind: 'none', reason: 'no attachments and not about the campaign' };
   }
+  // Losing award eligibility on a time that may be intake's and not the server's is for a person to decide.
+  if (f.late && f.receiptUncertain) return { kind: 'review', reason: 'fetched after the deadline, and the server gave no receipt time: a person decides whether it was late' };
   if (f.late) return { kind: 'late', reason: 'received after the deadline' };
   if (f.complete) return { kind: 'ack', reason: 'every required item is on file' };
   return { kind: 'missing', reason: 'required items are still missing' };

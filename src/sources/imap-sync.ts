@@ -241,10 +241,11 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
       return { source, raw: streamed.head, stored: { blob: streamed.blob, contentKey: streamed.contentKey }, ...receipt(m, streamed.head) };
     };
     // A message missing from an answer that did not fail: gone (expunged meanwhile), or left out
-    // by the server (some answer OK with fewer messages than asked for). Only the first is let go.
-    const stillThere = async (uid: number): Promise<boolean> => {
+    // by the server (some answer OK with fewer messages than asked for). Only one the server says
+    // is gone is let go: imapflow gives false, not a list, when the SEARCH itself is refused.
+    const gone = async (uid: number): Promise<boolean> => {
       const found = await client.search({ uid: String(uid) }, { uid: true });
-      return Array.isArray(found) && found.includes(uid);
+      return Array.isArray(found) && !found.includes(uid);
     };
 
     /**
@@ -263,13 +264,13 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
           msg = m.size > ctx.maxMessageBytes ? await streamLarge(m, source) : inMemory(m, source, await fetchBody(m.uid));
         } catch (err) {
           if ((why = refusal(err)) === null) {
-            // The connection is gone with it; the try counts, and the next is in an hour.
-            await recordUnfetched(db, key, m, `the server closed the connection when this message was fetched: ${errorText(err)}`, 'dropped', now());
+            // The connection (or the archive write) failed with it; the try counts, and the next is in an hour.
+            await recordUnfetched(db, key, m, `fetching this message failed again: ${errorText(err)}`, 'dropped', now());
             throw err;
           }
         }
         if (msg) taking.push({ uid: m.uid, msg });
-        else if (why === null && !(await stillThere(m.uid))) {
+        else if (why === null && (await gone(m.uid))) {
           await settleUnfetched(db, key, m.uid, 'gone', now());
           log.info({ uid: m.uid }, 'a message the server would not hand over earlier is gone from the folder');
         } else await recordUnfetched(db, key, m, why ?? LEFT_OUT, why === null ? 'left-out' : 'refused', now());
@@ -287,9 +288,13 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
         );
       } finally {
         // Archived, so settled (decided or in error, it is a message row a person can see now);
-        // a failure leaves the rest for the next sync.
-        for (const t of taking) if ((await db.selectFrom('messages').select('id').where('source', '=', t.msg.source).executeTakeFirst()) !== undefined) await settleUnfetched(db, key, t.uid, 'taken', now());
-        if (done.length > 0) await applyAfterAction(client, db, settings, uidValidity, done, log);
+        // a failure leaves the rest for the next sync. Bookkeeping that fails here is done then
+        // too, and must not hide why the batch stopped.
+        const settle = async () => {
+          for (const t of taking) if ((await db.selectFrom('messages').select('id').where('source', '=', t.msg.source).executeTakeFirst()) !== undefined) await settleUnfetched(db, key, t.uid, 'taken', now());
+          if (done.length > 0) await applyAfterAction(client, db, settings, uidValidity, done, log);
+        };
+        await settle().catch((err: unknown) => log.warn({ err: errorText(err) }, 'recording messages taken in after all failed; done again at the next sync'));
       }
       log.info({ uids: uidSet(taking.map((t) => t.uid)) }, 'messages the server would not hand over earlier are taken in');
     };
@@ -303,7 +308,8 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
       const bodies = new Map<number, Buffer>();
       // UIDs the server refused to hand over, with its answer.
       const refused = new Map<number, string>();
-      const oneByOne = async () => {
+      // `after`: the drops that had the batch fetched one by one (null: a refusal did).
+      const oneByOne = async (after: FetchTrouble | null) => {
         for (const x of toFetch) {
           if (bodies.has(x.uid)) continue;
           try {
@@ -312,6 +318,10 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
           } catch (one) {
             const why = refusal(one);
             if (why === null) {
+              // Alone, the message the connection is lost at is known: a batch's drop was only
+              // put on its first message not delivered (imapflow also drops rows it had read
+              // but not handed on). This one takes over the count.
+              if (after && x.uid !== after.uid) trouble.current = { uid: x.uid, failures: after.failures };
               await lostAt(x, true, one);
               throw one;
             }
@@ -322,7 +332,7 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
       const suspect = trouble.current;
       if (toFetch.length > 0 && suspect && suspect.failures >= DROPS_BEFORE_ALONE && toFetch.some((x) => x.uid === suspect.uid)) {
         log.warn({ uid: suspect.uid, failures: suspect.failures }, 'the connection was lost at this message in every recent sync; fetching its batch one message at a time');
-        await oneByOne();
+        await oneByOne(suspect);
       } else if (toFetch.length > 0) {
         try {
           for await (const m of client.fetch(uidSet(toFetch.map((x) => x.uid)), { uid: true, source: true }, { uid: true })) if (m.source) bodies.set(m.uid, m.source);
@@ -335,7 +345,7 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
           // One message the server will not serve fails the whole UID FETCH: ask for each of the
           // rest alone, so that only that one is left for later and the others are taken in.
           log.warn({ uids: uidSet(toFetch.map((x) => x.uid)), response: refusal(err) }, 'the server refused a batch fetch; fetching its messages one at a time');
-          await oneByOne();
+          await oneByOne(null);
         }
       }
       if (suspect && bodies.has(suspect.uid)) trouble.current = null;
@@ -410,7 +420,7 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
                 }
               }
             }
-            if (!msg && unfetched === null && (await stillThere(m.uid))) unfetched = LEFT_OUT;
+            if (!msg && unfetched === null && !(await gone(m.uid))) unfetched = LEFT_OUT;
             if (unfetched !== null) {
               // Recorded before the checkpoint can pass it: asked for again at every sync.
               await recordUnfetched(db, key, m, unfetched, refused.has(m.uid) || unfetched !== LEFT_OUT ? 'refused' : 'left-out', now());

@@ -1,7 +1,9 @@
 import type { ImapFlow } from 'imapflow';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImapSettings } from '../config/imap.js';
-import { testApp, type TestApp } from '../testing/app.js';
+import { loadRules } from '../rules/index.js';
+import { RULES_DIR, testApp, type TestApp } from '../testing/app.js';
+import { submissionMail } from '../testing/submissions.js';
 import { HealthRecorder, mailboxHealth } from './health.js';
 import { loadCheckpoint } from './imap-checkpoint.js';
 import { syncMailbox, type SyncContext } from './imap-sync.js';
@@ -28,11 +30,17 @@ interface Mailbox {
   badDates: Map<number, string>;
   /** Headers put on top of a message. */
   extraHeaders: Map<number, string>;
+  /** Whole messages for some UIDs (else a short plain one). */
+  raw: Map<number, Buffer>;
+  /** The server refuses UID SEARCH (imapflow then gives false). */
+  searchRefused: boolean;
+  /** A lost connection also loses the row read just before it (imapflow had it, not handed on). */
+  dropLosesRowBefore: boolean;
   fetches: string[];
 }
 
 function mailbox(n: number): Mailbox {
-  return { uids: Array.from({ length: n }, (_, i) => i + 1), refused: new Set(), leftOut: new Set(), dropping: new Set(), badDates: new Map(), extraHeaders: new Map(), fetches: [] };
+  return { uids: Array.from({ length: n }, (_, i) => i + 1), refused: new Set(), leftOut: new Set(), dropping: new Set(), badDates: new Map(), extraHeaders: new Map(), raw: new Map(), searchRefused: false, dropLosesRowBefore: false, fetches: [] };
 }
 
 function clientFor(box: Mailbox): ImapFlow {
@@ -50,7 +58,7 @@ function clientFor(box: Mailbox): ImapFlow {
     },
     async noop() {},
     async search(q: { uid: string }) {
-      return box.uids.filter((u) => String(u) === q.uid);
+      return box.searchRefused ? false : box.uids.filter((u) => String(u) === q.uid);
     },
     async *fetch(range: string, query: { source?: boolean }) {
       const uids = inRange(range);
@@ -60,12 +68,19 @@ function clientFor(box: Mailbox): ImapFlow {
       }
       box.fetches.push(range);
       // A server refuses the whole command (tagged NO) after the messages it did answer.
+      let held: { uid: number; source: Buffer } | null = null;
       for (const uid of uids) {
         if (box.refused.has(uid)) throw UNAVAILABLE();
         if (box.dropping.has(uid)) throw Object.assign(new Error('Connection not available'), { code: 'NoConnection' });
         if (box.leftOut.has(uid)) continue;
-        yield { uid, source: Buffer.from(`${box.extraHeaders.get(uid) ?? ''}From: 八里湖新区总工会 <blh@163.com>\r\nMessage-ID: <${uid}@test>\r\nSubject: s${uid}\r\n\r\nbody ${uid}\r\n`) };
+        const row = { uid, source: box.raw.get(uid) ?? Buffer.from(`${box.extraHeaders.get(uid) ?? ''}From: 八里湖新区总工会 <blh@163.com>\r\nMessage-ID: <${uid}@test>\r\nSubject: s${uid}\r\n\r\nbody ${uid}\r\n`) };
+        if (!box.dropLosesRowBefore) yield row;
+        else {
+          if (held) yield held;
+          held = row;
+        }
       }
+      if (held) yield held;
     },
   } as unknown as ImapFlow;
 }
@@ -185,6 +200,34 @@ describe('a message the server will not hand over', () => {
     expect(await unfetchedRows()).toMatchObject([{ uid: 2, resolution: 'taken' }]);
   });
 
+  it('one left out of an answer while the server also refuses the SEARCH that would tell whether it is gone is kept, not let go', async () => {
+    const box = mailbox(3);
+    box.leftOut.add(2);
+    box.searchRefused = true;
+    expect(await syncMailbox(clientFor(box), await context())).toMatchObject({ taken: 2, unfetched: 1 });
+    expect(await unfetchedRows()).toMatchObject([{ uid: 2, cause: 'left-out', attempts: 1 }]);
+    // Asked for again, still left out, still no answer to the SEARCH: kept, not settled as gone.
+    await syncMailbox(clientFor(box), await context());
+    expect(await unfetchedRows()).toMatchObject([{ uid: 2, attempts: 2, resolved_at: null }]);
+  });
+
+  it('a batch whose lost connection is put on the wrong message: fetched one by one, the one it is really lost at is recorded, and the one blamed is taken in', async () => {
+    const box = mailbox(4);
+    box.dropping.add(3);
+    // In a batch, UID 2's row is lost with the connection at 3: the batch looks stuck at 2.
+    box.dropLosesRowBefore = true;
+    const trouble = { current: null as { uid: number; failures: number } | null };
+    const ctx = async () => context({ trouble });
+    for (let i = 1; i <= 3; i++) await expect(syncMailbox(clientFor(box), await ctx())).rejects.toThrow('Connection not available');
+    expect(trouble.current).toEqual({ uid: 2, failures: 3 });
+    box.fetches.length = 0;
+    await expect(syncMailbox(clientFor(box), await ctx())).rejects.toThrow('Connection not available');
+    expect(box.fetches).toEqual(['1', '2', '3']);
+    expect(await unfetchedRows()).toMatchObject([{ uid: 3, cause: 'dropped' }]);
+    expect(await syncMailbox(clientFor(box), await ctx())).toMatchObject({ taken: 3 });
+    expect(await archivedUids()).toEqual([1, 2, 4]);
+  });
+
   it('a lost connection is not a refusal: the sync fails, nothing is recorded, and the checkpoint stays before the batch', async () => {
     const box = mailbox(3);
     const client = clientFor(box);
@@ -206,6 +249,10 @@ describe('an INTERNALDATE the server gave unreadable', () => {
     box.badDates.set(2, '31-Feb-2021 99:00:00 +0800');
     box.badDates.set(3, 'garbage');
     box.extraHeaders.set(2, 'Received: from smtp.163.com by mx.sina.com; Thu, 22 Jul 2021 15:30:00 +0800\r\n');
+    // A real submission (a unit's address, its form and plan), with no Received header at all.
+    const rules = loadRules(RULES_DIR);
+    const submission = (await submissionMail(rules.units[0]!, 3, new Date(Date.UTC(2021, 6, 22, 2)))).toString('latin1');
+    box.raw.set(3, Buffer.from(submission.replace(/^Received:.*\r\n(?:[ \t].*\r\n)*/m, ''), 'latin1'));
     const before = Date.now();
     expect(await syncMailbox(clientFor(box), await context())).toMatchObject({ taken: 3, unfetched: 0 });
     const rows = await app!.db.selectFrom('messages').select(['source', 'received_at', 'received_basis']).orderBy('id').execute();
@@ -216,6 +263,11 @@ describe('an INTERNALDATE the server gave unreadable', () => {
     ]);
     expect(rows[1]!.received_at).toBe('2021-07-22T07:30:00.000Z');
     expect(Date.parse(rows[2]!.received_at)).toBeGreaterThanOrEqual(before - 1000);
+    // Fetched today, long after the deadline, but the real receipt time is unknown: not a late
+    // notice (it costs the unit its eligibility) but a person's decision.
+    const decided = await app!.db.selectFrom('messages').select(['reply_kind', 'reply_reason']).orderBy('id').execute();
+    expect(decided[2]).toMatchObject({ reply_kind: 'review', reply_reason: expect.stringContaining('the server gave no receipt time') });
+    expect(decided[1]!.reply_kind).not.toBe('late');
     expect((await loadCheckpoint(app!.db, ACCOUNT, 'INBOX'))!.last_uid).toBe(3);
   });
 });
