@@ -23,14 +23,19 @@ export function receivedHeaderDate(value: string): Date | null {
   return Number.isFinite(ms) ? new Date(ms) : null;
 }
 
+/** The date of the topmost Received header (added by our own server when it accepted the mail), if readable. */
+export function topReceivedDate(raw: Buffer): Date | null {
+  const top = firstHeader(readRawHeaders(raw), 'received');
+  return top ? receivedHeaderDate(top) : null;
+}
+
 /**
- * The receipt time of a message read from a file: the topmost Received header (added by our own
- * server when it accepted the mail), else the file's modification time. The sender's Date header
- * is never used: a unit's clock or a resent draft must not make a late submission look on time.
+ * The receipt time of a message read from a file: the topmost Received header, else the file's
+ * modification time. The sender's Date header is never used: a unit's clock or a resent draft
+ * must not make a late submission look on time.
  */
 export async function fileReceiptTime(raw: Buffer, path: string): Promise<ReceiptTime> {
-  const top = firstHeader(readRawHeaders(raw), 'received');
-  const at = top ? receivedHeaderDate(top) : null;
+  const at = topReceivedDate(raw);
   if (at) return { at, basis: 'received-header' };
   return { at: (await stat(path)).mtime, basis: 'file-mtime' };
 }

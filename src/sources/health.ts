@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
 import type { MailboxHealthTable, MailboxState } from '../store/tables.js';
+import { loadCheckpoint } from './imap-checkpoint.js';
 import { unfetchedOf, type Unfetched } from './imap-unfetched.js';
 
 /** How a watched mailbox is doing, as `intake health`, `intake run` and the digest show it. */
@@ -53,7 +54,7 @@ export async function mailboxHealth(db: Db, now = new Date()): Promise<MailboxHe
       const why = r.state === 'stopped' ? 'intake run is not running' : r.last_error ? `last error: ${r.last_error}` : 'no error recorded';
       problems.push(`mailbox ${r.mailbox} of ${r.account} unreachable: ${what}; ${why}`);
     }
-    const cp = await db.selectFrom('imap_checkpoints').select('uidvalidity').where('account', '=', r.account).where('mailbox', '=', r.mailbox).executeTakeFirst();
+    const cp = await loadCheckpoint(db, r.account, r.mailbox);
     const unfetched = cp ? await unfetchedOf(db, { account: r.account, mailbox: r.mailbox, uidvalidity: cp.uidvalidity }) : [];
     if (unfetched.length > 0) {
       problems.push(

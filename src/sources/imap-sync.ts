@@ -3,8 +3,7 @@ import type { RawStore } from '../archive/raw-store.js';
 import { storeMessageStream } from '../archive/stream-message.js';
 import type { ImapSettings } from '../config/imap.js';
 import type { Logger } from '../log.js';
-import { firstHeader, readRawHeaders } from '../mail/raw-headers.js';
-import { receivedHeaderDate } from '../mail/receipt-time.js';
+import { topReceivedDate } from '../mail/receipt-time.js';
 import type { SourceMessage } from '../pipeline/archive.js';
 import { PipelineStopped, type Outcome } from '../pipeline/pipeline.js';
 import type { Db } from '../store/db.js';
@@ -215,8 +214,6 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
       log.warn({ uid: m.uid, size: m.size, failures }, 'the connection is lost whenever this message is fetched; going past it, and asking for it again every hour');
       trouble.current = null;
     };
-    // What of a batch is archived already (by a sync that stopped before its checkpoint), and
-    // the bodies of the rest that fit in memory.
     const fetchBody = async (uid: number): Promise<Buffer | null> => {
       let body: Buffer | null = null;
       for await (const m of client.fetch(String(uid), { uid: true, source: true }, { uid: true })) if (m.uid === uid && m.source) body = m.source;
@@ -227,8 +224,7 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
     // earlier than its receipt.
     const receipt = (m: Meta, head: Buffer): { receivedAt: Date; receivedBasis: ReceivedBasis } => {
       if (m.internalDate) return { receivedAt: m.internalDate, receivedBasis: 'internaldate' };
-      const top = firstHeader(readRawHeaders(head), 'received');
-      const at = top ? receivedHeaderDate(top) : null;
+      const at = topReceivedDate(head);
       log.warn({ uid: m.uid, basis: at ? 'received-header' : 'fetched-at' }, 'the server gave no readable INTERNALDATE for a message');
       return at ? { receivedAt: at, receivedBasis: 'received-header' } : { receivedAt: now(), receivedBasis: 'fetched-at' };
     };
@@ -246,6 +242,13 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
     const gone = async (uid: number): Promise<boolean> => {
       const found = await client.search({ uid: String(uid) }, { uid: true });
       return Array.isArray(found) && !found.includes(uid);
+    };
+    // A message not had, refused with the server's answer or (null) left out of it: recorded, to
+    // be asked for again, unless the server says it is gone.
+    const notHad = async (m: Meta, refusedWith: string | null): Promise<'gone' | 'recorded'> => {
+      if (refusedWith === null && (await gone(m.uid))) return 'gone';
+      await recordUnfetched(db, key, m, refusedWith ?? LEFT_OUT, refusedWith === null ? 'left-out' : 'refused', now());
+      return 'recorded';
     };
 
     /**
@@ -270,10 +273,10 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
           }
         }
         if (msg) taking.push({ uid: m.uid, msg });
-        else if (why === null && (await gone(m.uid))) {
+        else if ((await notHad(m, why)) === 'gone') {
           await settleUnfetched(db, key, m.uid, 'gone', now());
           log.info({ uid: m.uid }, 'a message the server would not hand over earlier is gone from the folder');
-        } else await recordUnfetched(db, key, m, why ?? LEFT_OUT, why === null ? 'left-out' : 'refused', now());
+        }
       }
       if (taking.length === 0) return;
       const done: number[] = [];
@@ -299,6 +302,8 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
       log.info({ uids: uidSet(taking.map((t) => t.uid)) }, 'messages the server would not hand over earlier are taken in');
     };
 
+    // What of a batch is archived already (by a sync that stopped before its checkpoint), and
+    // the bodies of the rest that fit in memory.
     const load = async (batch: Meta[]) => {
       const fresh = batch.filter((m) => !isOld(m));
       const ids = fresh.map(sourceOf);
@@ -420,11 +425,9 @@ export async function syncMailbox(client: ImapFlow, ctx: SyncContext): Promise<S
                 }
               }
             }
-            if (!msg && unfetched === null && !(await gone(m.uid))) unfetched = LEFT_OUT;
-            if (unfetched !== null) {
-              // Recorded before the checkpoint can pass it: asked for again at every sync.
-              await recordUnfetched(db, key, m, unfetched, refused.has(m.uid) || unfetched !== LEFT_OUT ? 'refused' : 'left-out', now());
-              log.warn({ uid: m.uid, size: m.size, response: unfetched }, 'the server would not hand over a message; going on with the rest, and asking for it again at every sync');
+            // Not had: recorded before the checkpoint can pass it, and asked for again at every sync.
+            if (!msg && (await notHad(m, unfetched)) === 'recorded') {
+              log.warn({ uid: m.uid, size: m.size, response: unfetched ?? LEFT_OUT }, 'the server would not hand over a message; going on with the rest, and asking for it again at every sync');
               result.unfetched++;
             } else if (!msg) log.warn({ uid: m.uid }, 'message gone before it could be fetched (deleted by someone else); nothing to archive');
             plan.push({ m, msg });
