@@ -22,6 +22,12 @@ export interface SenderOptions {
    * has since completed, or after the deadline).
    */
   stillDue?: (row: OutboxRow, now: Date) => Promise<string | null>;
+  /**
+   * Told of a reply to a message that was given up on (failed for good). A message decided
+   * again while this reply was on its way counted it as its answer; it did not go, so the
+   * message's current decision may be owed a reply of its own (service/owed-reply.ts).
+   */
+  replyGivenUp?: (row: OutboxRow) => Promise<void>;
   /** A "sending" row older than this whose process cannot be seen is taken as abandoned. */
   leaseMs?: number;
   /** A Sent folder may file a copy some time after the server accepted the message. */
@@ -329,8 +335,12 @@ export class OutboxSender {
       last_error: givingUp && failure !== 'permanent' ? `${error} (gave up after ${attempts} attempts)` : error,
       next_attempt_at: givingUp ? null : new Date(this.now().getTime() + delay).toISOString(),
     });
-    if (givingUp) this.log.error({ outbox: row.id, to: row.to_address, err: error, failure, attempts }, 'reply delivery failed; recorded for a person (intake outbox)');
-    else this.log.warn({ outbox: row.id, err: error, failure, attempts, retryInMs: delay }, 'reply delivery failed; will retry');
+    if (givingUp) {
+      this.log.error({ outbox: row.id, to: row.to_address, err: error, failure, attempts }, 'reply delivery failed; recorded for a person (intake outbox)');
+      if (row.message_row !== null && this.opts.replyGivenUp) {
+        await this.opts.replyGivenUp(row).catch((err: unknown) => this.log.error({ outbox: row.id, message: row.message_row, err: String(err) }, 'could not check whether the message is owed another reply'));
+      }
+    } else this.log.warn({ outbox: row.id, err: error, failure, attempts, retryInMs: delay }, 'reply delivery failed; will retry');
   }
 
   private mailOf(row: OutboxRow): OutgoingMail {

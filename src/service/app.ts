@@ -12,6 +12,7 @@ import { Pipeline, type PipelineDeps } from '../pipeline/pipeline.js';
 import { reminderStillDue } from '../reminders/reminders.js';
 import { loadRules, type Rules } from '../rules/index.js';
 import { openDatabase, type Db } from '../store/db.js';
+import { owedReply } from './owed-reply.js';
 
 /** The pieces every command works with, opened once from settings and rules. */
 export interface App {
@@ -56,6 +57,7 @@ export async function openApp(settings: Settings, log: Logger, extra: OpenOption
       retry: settings.retry,
       perRecipientPerDay: rules.campaign.replies.per_recipient_per_day,
       stillDue: reminderStillDue(db, rules),
+      replyGivenUp: owedReply(db, pipeline, log),
       sentCheck: settings.sentFolder ? new ImapSentFolder(settings.sentFolder) : null,
       sentFolderDelayMs: settings.sentFolder?.delayMs,
     },
