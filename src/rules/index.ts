@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { CampaignSchema, DocumentsFileSchema, UnitsFileSchema, type Campaign, type DocumentsRules, type Matching, type Unit } from './schema.js';
+import { CampaignSchema, DocumentsFileSchema, SIGNALS, UnitsFileSchema, type Campaign, type DocumentsRules, type Matching, type Unit } from './schema.js';
 import { checkDigestSchedule } from './digest-schedule.js';
 import { loadTemplates, type ReplyTemplates } from './templates.js';
 import { RulesError, YamlFile, type RuleProblem } from './yaml-file.js';
@@ -54,7 +54,8 @@ export function loadRules(dir: string): Rules {
   problems.push(...campaign.problems, ...units.problems, ...documents.problems, ...templates.problems);
 
   if (campaign.value) problems.push(...checkCampaign(campaignFile, campaign.value));
-  if (units.value) problems.push(...checkUnits(unitsFile, units.value.units, campaign.value));
+  if (units.value) problems.push(...checkUnits(unitsFile, units.value.units, campaign.value), ...checkMatching(unitsFile, units.value.matching));
+  if (documents.value) problems.push(...checkKinds(documentsFile, documents.value, campaign.value));
 
   if (campaign.value && campaign.value.reminders.times.length > 0 && templates.templates && !templates.templates.reminder) {
     problems.push({ file: join(root, 'templates', 'reminder.txt'), line: 1, column: 1, message: 'campaign.yaml lists reminder times but the reminder template is missing: create templates/reminder.txt (see the README, "Reminders")' });
@@ -102,6 +103,28 @@ function checkCampaign(file: YamlFile, c: Campaign): RuleProblem[] {
     seen.add(at);
   });
   problems.push(...checkDigestSchedule(file, c));
+  return problems;
+}
+
+/** A threshold no message can reach sends every message to review without a word of why. */
+function checkMatching(file: YamlFile, m: Matching): RuleProblem[] {
+  const most = Math.round(SIGNALS.reduce((sum, s) => sum + m.weights[s], 0) * 100) / 100;
+  if (m.threshold <= most) return [];
+  return [file.problem(['matching', 'threshold'], `threshold ${m.threshold} cannot be reached: the weights add up to ${most} at most, so every message would go to review: lower it`)];
+}
+
+/**
+ * A required item that nothing in its rule can recognise would be missing from every unit,
+ * and each would be told so. Headers count from three in one row, headings from two (see
+ * classify/document-kind.ts), so fewer listed can never match.
+ */
+function checkKinds(file: YamlFile, d: DocumentsRules, campaign?: Campaign): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  for (const kind of campaign?.required ?? []) {
+    const r = d.kinds[kind];
+    const some = r.filename_keywords.length > 0 || r.content_keywords.length > 0 || r.table_headers.length >= 3 || r.structure_keywords.length >= 2;
+    if (!some) problems.push(file.problem(['kinds', kind], `nothing can recognise a ${r.label} (${kind}), which campaign.yaml requires: list filename_keywords or content_keywords (or three table_headers, or two structure_keywords)`));
+  }
   return problems;
 }
 

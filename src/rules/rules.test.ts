@@ -1,8 +1,10 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import iconv from 'iconv-lite';
 import { copyRules, RULES_DIR } from '../testing/app.js';
 import { loadRules, RulesError, formatProblem } from './index.js';
+import { renderReply, SAMPLE_CONTEXT } from './templates.js';
 
 function problemsAfter(edit: (dir: string) => void): string[] {
   const dir = copyRules();
@@ -71,6 +73,45 @@ describe('rules', () => {
   it('reports a missing file', () => {
     const problems = problemsAfter((d) => rmSync(join(d, 'templates', 'late.txt')));
     expect(problems).toEqual(['templates/late.txt:1:1: reply template "late" is missing: create late.txt (see the README, "Reply templates")']);
+  });
+
+  it('refuses a file saved as GBK, at the line of its first Chinese character, with the command that fixes it', () => {
+    const toGbk = (d: string, file: string) => writeFileSync(join(d, file), iconv.encode(readFileSync(join(d, file), 'utf8'), 'gbk'));
+    const problems = problemsAfter((d) => {
+      toGbk(d, 'campaign.yaml');
+      toGbk(d, 'templates/ack.txt');
+    });
+    const titleLine = readFileSync(join(RULES_DIR, 'campaign.yaml'), 'utf8').split('\n').findIndex((l) => l.startsWith('title:')) + 1;
+    expect(problems).toEqual([
+      expect.stringMatching(new RegExp(`^campaign\\.yaml:${titleLine}:8: not UTF-8 text .*save it as UTF-8, e\\.g\\. \`iconv -f GBK -t UTF-8 .*campaign\\.yaml > fixed`)),
+      expect.stringMatching(/^templates\/ack\.txt:\d+:\d+: not UTF-8 text/),
+    ]);
+  });
+
+  it('drops a byte-order mark: it reaches neither a YAML key nor the first line of a reply', () => {
+    const dir = copyRules();
+    for (const file of ['campaign.yaml', 'templates/ack.txt']) writeFileSync(join(dir, file), '\uFEFF' + readFileSync(join(dir, file), 'utf8'));
+    const r = loadRules(dir);
+    expect(r.campaign.title).toBe(loadRules(RULES_DIR).campaign.title);
+    const body = renderReply(r.templates, 'ack', SAMPLE_CONTEXT);
+    expect(body.length).toBeGreaterThan(20);
+    expect(body).toBe(renderReply(loadRules(RULES_DIR).templates, 'ack', SAMPLE_CONTEXT));
+  });
+
+  it('refuses a threshold the weights cannot reach, and a required item nothing can recognise', () => {
+    const problems = problemsAfter((d) => {
+      replaceIn(d, 'units.yaml', 'threshold: 1.5', 'threshold: 15');
+      const p = join(d, 'documents.yaml');
+      const text = readFileSync(p, 'utf8');
+      const plan = text.slice(text.indexOf('\n  plan:'));
+      const emptied = plan.replace(/^( {4}(filename_keywords|content_keywords|structure_keywords|table_headers)): \[.*\]$/gm, '$1: []');
+      expect(emptied).not.toBe(plan);
+      writeFileSync(p, text.replace(plan, emptied));
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^units\.yaml:\d+:\d+: threshold 15 cannot be reached: the weights add up to 12\.5 at most/),
+      expect.stringMatching(/^documents\.yaml:\d+:5: nothing can recognise a 竞赛实施方案 \(plan\), which campaign\.yaml requires: list filename_keywords or content_keywords/),
+    ]);
   });
 });
 

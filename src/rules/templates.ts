@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Liquid, type Template } from 'liquidjs';
+import { readRulesText } from './text-file.js';
 import type { RuleProblem } from './yaml-file.js';
 
 export const REPLY_KINDS = ['ack', 'missing', 'late', 'review'] as const;
@@ -124,15 +124,14 @@ export function loadTemplates(dir: string): { templates?: ReplyTemplates; proble
   const templates: Partial<ReplyTemplates> = {};
   for (const kind of [...REPLY_KINDS, 'reminder'] as const) {
     const file = join(dir, `${kind}.txt`);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
+    const read = readRulesText(file);
+    if ('problem' in read) {
       // Needed only when campaign.yaml lists reminder times; loadRules says so then.
-      if (kind === 'reminder') continue;
-      problems.push({ file, line: 1, column: 1, message: `reply template "${kind}" is missing: create ${kind}.txt (see the README, "Reply templates")` });
+      if (read.missing && kind === 'reminder') continue;
+      problems.push(read.missing ? { file, line: 1, column: 1, message: `reply template "${kind}" is missing: create ${kind}.txt (see the README, "Reply templates")` } : read.problem);
       continue;
     }
+    const text = read.text;
     try {
       const parsed = engine.parse(text, file);
       // Only the review reply can go out without a unit.

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
+import { readRulesText } from './text-file.js';
 
 /** One problem in a rules file, phrased for the operator who has to fix it. */
 export interface RuleProblem {
@@ -31,15 +31,12 @@ export class YamlFile {
   ) {}
 
   static read(file: string): YamlFile {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      return new YamlFile(file, parseDocument(''), new LineCounter(), [
-        { file, line: 1, column: 1, message: code === 'ENOENT' ? 'file is missing: create it (see the README, "Rules")' : `cannot read file: ${String(err)}` },
-      ]);
+    const read = readRulesText(file);
+    if ('problem' in read) {
+      const problem = read.missing ? { ...read.problem, message: 'file is missing: create it (see the README, "Rules")' } : read.problem;
+      return new YamlFile(file, parseDocument(''), new LineCounter(), [problem]);
     }
+    const text = read.text;
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     // One syntax error usually causes a cascade of follow-on errors; the first is the one to fix.
