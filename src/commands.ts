@@ -9,7 +9,8 @@ import { renderTable } from './report/table.js';
 import { formatProblem, loadRules, RulesError } from './rules/index.js';
 import { openApp, type App } from './service/app.js';
 import { ingestFrom } from './service/ingest.js';
-import { runService } from './service/run.js';
+import { runService, type StopReason } from './service/run.js';
+import { redecideFrom } from './service/rules-follow.js';
 import { FileSource, listMessageFiles } from './sources/files.js';
 import { formatLocalTime } from './util/time.js';
 import { assignMessage, resolveUnit } from './review/assign.js';
@@ -83,15 +84,28 @@ const program = new Command('intake').description('Runs a deadline-driven call f
 
 withGlobals(program.command('run').description('the service: take in the inbox, answer, and keep watching').addOption(dryRunOption())).action(async (opts: GlobalOpts) => {
   const settings = loadSettings(opts);
-  const app = await openApp(settings, createLogger());
+  const log = createLogger();
   // Listening before the service starts: a stop asked for during startup (a backlog being taken
   // in) is a clean stop too. A second Ctrl-C ends the process at once, as a crash would (nothing
   // is lost then either); exiting, not dying of the signal, lets the reading processes be ended.
   const stopAsked = new AbortController();
   for (const [signal, code] of STOP_SIGNALS) process.on(signal, () => (stopAsked.signal.aborted ? process.exit(code) : stopAsked.abort()));
-  const handle = await runService(app, print, stopAsked.signal);
-  await handle.done;
-  await app.close();
+  // After `intake rules apply` the service stops and starts again on the applied rules: every
+  // part (matching, replies, the digest and reminder schedules) then has them, as after a restart.
+  let reason: StopReason = { kind: 'stopped' };
+  do {
+    const app = await openApp(settings, log);
+    try {
+      if (reason.kind === 'rules-applied') {
+        const n = await redecideFrom(app, reason.run.from_message);
+        print(`Rules applied: running with them now${n > 0 ? `; ${n} message(s) decided while they were applied decided again` : ''}.`);
+      }
+      const handle = await runService(app, print, stopAsked.signal);
+      reason = await handle.done;
+    } finally {
+      await app.close();
+    }
+  } while (reason.kind === 'rules-applied' && !stopAsked.signal.aborted);
 });
 
 withGlobals(program.command('ingest').description('process .eml files, folders of them, or Maildirs, then exit').argument('<path...>').addOption(dryRunOption()))
@@ -436,6 +450,7 @@ withGlobals(rules.command('apply').description('decide stored messages again und
     const r = await applyRules(app);
     await app.flushOutbox();
     print(renderReplay(r, 'changed'));
+    print(`A running \`intake run\` starts again on these rules within ${app.settings.pollMs / 1000} s.`);
     printRepliesOff(app);
     for (const e of r.errors) print(`  message #${e.message}: ${e.error}`);
     if (r.errors.length > 0) process.exitCode = 1;

@@ -1,5 +1,6 @@
 import { evaluate } from '../pipeline/evaluate.js';
 import type { App } from '../service/app.js';
+import { recordRulesApplied } from '../service/rules-follow.js';
 import type { MessageRow } from '../store/tables.js';
 import type { ItemVersion } from '../submissions/unit-state.js';
 
@@ -87,11 +88,16 @@ export async function testRules(app: App): Promise<ReplayReport> {
 export async function applyRules(app: App): Promise<ReplayReport & { errors: Array<{ message: number; error: string }> }> {
   const before = await storedSummaries(app);
   const rows = await replayOrder(app);
+  // Not in this run: messages still undecided now, and every one that comes after.
+  const undecided = await app.db.selectFrom('messages').select((eb) => eb.fn.min('id').as('id')).where('status', '=', 'archived').executeTakeFirst();
+  const fromMessage = Math.min(Number(undecided?.id ?? Infinity), rows.reduce((most, r) => Math.max(most, r.id), 0) + 1);
   const errors: Array<{ message: number; error: string }> = [];
   for (const row of rows) {
     const out = await app.pipeline.decide(row, { redecide: true });
     if (out.status === 'error') errors.push({ message: row.id, error: out.error });
   }
+  // A running service takes these rules up when it sees this row (service/rules-follow.ts).
+  await recordRulesApplied(app.db, fromMessage);
   const after = await storedSummaries(app);
   const changes = rows.flatMap((row) => {
     const c = compare(row, before.get(row.id)!, after.get(row.id)!);

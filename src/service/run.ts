@@ -12,6 +12,7 @@ import type { ImapWatcher } from '../sources/imap-watcher.js';
 import { PipelineStopped } from '../pipeline/pipeline.js';
 import type { App } from './app.js';
 import { ingestFrom } from './ingest.js';
+import { followRulesApplied, latestRulesApplied } from './rules-follow.js';
 
 export const DEMO_MAILBOX = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'demo-mailbox');
 
@@ -22,9 +23,12 @@ export function seedInbox(inboxDir: string, log: App['log']): void {
   log.info({ inbox: inboxDir }, 'inbox seeded from the demo mailbox');
 }
 
+/** Why the service stopped: asked to, or to start again on rules `intake rules apply` applied. */
+export type StopReason = { kind: 'stopped' } | { kind: 'rules-applied'; run: { id: number; from_message: number } };
+
 export interface RunHandle {
-  /** Resolves when the service has stopped. */
-  done: Promise<void>;
+  /** Resolves when the service has stopped, with why. */
+  done: Promise<StopReason>;
   /**
    * Stops after the message being decided and the reply being sent; what is left waits for the
    * next start. Scheduled work already running (a digest) is finished first.
@@ -219,10 +223,15 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
   // A stop can come at any time, also while the first pass takes in a deadline-day backlog.
   let stopping: Promise<void> | null = null;
   const isStopping = () => stopping !== null;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
+  let reason: StopReason = { kind: 'stopped' };
+  let resolveDone!: (r: StopReason) => void;
+  const done = new Promise<StopReason>((r) => (resolveDone = r));
+  // Read before the first pass: an apply made while a backlog is taken in is seen afterwards.
+  const appliedSince = (await latestRulesApplied(app.db))?.id ?? 0;
+  let rulesFollow: { stop(): void } | null = null;
   const stop = () =>
     void (stopping ??= (async () => {
+      rulesFollow?.stop();
       app.pipeline.stop();
       app.sender.stop();
       const digestRunning = digest?.stop();
@@ -231,7 +240,7 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
       // A digest or reminder run already going or queued finishes before the database is closed.
       await digestRunning;
       await serial(async () => {});
-    })().finally(resolveDone));
+    })().finally(() => resolveDone(reason)));
   signal?.addEventListener('abort', stop, { once: true });
   if (signal?.aborted) stop();
 
@@ -264,6 +273,18 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
       app.log,
     );
   }
+  rulesFollow = followRulesApplied({
+    db: app.db,
+    rulesDir: app.rules.dir,
+    log: app.log,
+    everyMs: settings.pollMs,
+    since: appliedSince,
+    applied: (run) => {
+      app.log.info({ rulesApplied: run.id }, 'rules were applied (intake rules apply): starting again with them');
+      reason = { kind: 'rules-applied', run };
+      stop();
+    },
+  });
   out(`\nWatching ${watch.label} (replies: ${settings.repliesEnabled ? (settings.smtp ? settings.smtp.display : settings.outboxDir) : (settings.repliesOffReason ?? 'off')}). Ctrl-C to stop.`);
   return { done, stop };
 }

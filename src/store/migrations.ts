@@ -283,6 +283,16 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0011_rules_applied': {
+      async up(db) {
+        // Each `intake rules apply`: a running service polls for a new row and starts again on
+        // the rules it applied (service/rules-follow.ts).
+        await idColumn(db, 'rules_applied')
+          .addColumn('applied_at', 'text', (c) => c.notNull())
+          .addColumn('from_message', 'integer', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

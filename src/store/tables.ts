@@ -260,6 +260,18 @@ export interface ImapUnfetchedTable {
   resolution: 'taken' | 'gone' | null;
 }
 
+/** One `intake rules apply` run; a running service takes up the rules when a new row appears. */
+export interface RulesAppliedTable {
+  id: Generated<number>;
+  applied_at: string;
+  /**
+   * The first message the run may not have decided again: messages from it on (archived after
+   * the run listed what it would decide, or still undecided then) a running service may have
+   * decided with its old rules.
+   */
+  from_message: number;
+}
+
 export interface Database {
   blobs: BlobsTable;
   messages: MessagesTable;
@@ -272,6 +284,7 @@ export interface Database {
   imap_checkpoints: ImapCheckpointsTable;
   mailbox_health: MailboxHealthTable;
   imap_unfetched: ImapUnfetchedTable;
+  rules_applied: RulesAppliedTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;
