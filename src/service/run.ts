@@ -280,6 +280,8 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
     everyMs: settings.pollMs,
     since: appliedSince,
     applied: (run) => {
+      // A stop asked for meanwhile stays a stop.
+      if (isStopping()) return;
       app.log.info({ rulesApplied: run.id }, 'rules were applied (intake rules apply): starting again with them');
       reason = { kind: 'rules-applied', run };
       stop();
