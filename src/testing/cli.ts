@@ -56,3 +56,36 @@ export async function runCliUntil(args: string[], env: NodeJS.ProcessEnv, ready:
   const [status, signal] = await closed;
   return { ...out, status, signal, ready: seen };
 }
+
+export interface WatchedCli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Polls until `cond` holds (120 s at most); fails with what it waited for and all the output. */
+  waitFor(cond: () => boolean, what: string): Promise<void>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** A long-running command (`intake run`) whose output a test reads as it goes. */
+export function startWatched(args: string[], env: NodeJS.ProcessEnv = {}): WatchedCli {
+  const child = startCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    async waitFor(cond, what) {
+      for (let i = 0; i < 1200 && !cond(); i++) await new Promise((r) => setTimeout(r, 100));
+      if (!cond()) throw new Error(`timed out waiting for ${what}; stdout:\n${stdout}\nstderr:\n${stderr}`);
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
