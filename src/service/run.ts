@@ -242,6 +242,8 @@ export async function runService(app: App, out: (s: string) => void = (s) => pro
       await serial(async () => {});
     })().finally(() => resolveDone(reason)));
   signal?.addEventListener('abort', stop, { once: true });
+  // A service started again on applied rules listens in its place (commands.ts).
+  void done.then(() => signal?.removeEventListener('abort', stop));
   if (signal?.aborted) stop();
 
   // The reading process loads its libraries while the mailbox is being connected and fetched.
