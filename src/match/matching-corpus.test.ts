@@ -82,6 +82,11 @@ async function trapCases(): Promise<Case[]> {
       expect: null,
       mail: await s({ name: '浔阳区总工会', address: 'xyqzgh@163.com' }, '报名表', '修水县总工会', '修水县总工会'),
     },
+    {
+      label: 'a personal mailbox with the display name 浔阳区总工会 sends 修水县\'s material: review',
+      expect: null,
+      mail: await s({ name: '浔阳区总工会', address: 'a13@qq.com' }, '修水县报名表', '修水县总工会', '修水县总工会', ['修水县报名表.xlsx', '修水县实施方案.docx']),
+    },
     { label: 'only the organiser and the notice: review', expect: null, mail: await s({ address: 'a11@qq.com' }, '关于报送九江市劳动竞赛委员会通知材料', '', '市总工会', ['附件1.xlsx', '附件2.docx'], '市总工会经济技术部：根据九江市劳动竞赛委员会通知，各县（市、区）劳动竞赛委员会、总工会报送材料。') },
     { label: 'a form naming a unit not on the roster: review', expect: null, mail: await s({ name: '王芳', address: 'a12@163.com' }, '报名表', '某某有限公司工会', '某某有限公司工会', ['附件1.xlsx', '附件2.docx']) },
   ];

@@ -46,6 +46,18 @@ describe('unit matching', () => {
     expect(conflict.reason).toMatch(/conflicting evidence/);
     expect(new Set(conflict.evidence.map((e) => e.unit))).toEqual(new Set(['xunyang', 'xiushui']));
   });
+
+  it('sends a display name that contradicts the content to review, however strong the content', () => {
+    // A personal mailbox named 浔阳区总工会 sending 修水县's form and plan: 修水县 leads by far on
+    // score, but who the sender says it is names another unit.
+    const named = matcher.match(input({ address: 'someone@qq.com', display_name: '浔阳区总工会', subject: '修水县报名表', filename: ['修水县实施方案.docx'], form_unit: ['修水县总工会'], document: ['修水县总工会'] }));
+    expect(named).toMatchObject({ unit: null, reason: 'conflicting evidence: form_unit names xiushui, display_name names xunyang' });
+    // Without a form: the plan and the names speak for 修水县, the display name for 浔阳区.
+    const noForm = matcher.match(input({ display_name: '浔阳区总工会', subject: '修水县实施方案', filename: ['修水县实施方案.docx'], document: ['修水县总工会'] }));
+    expect(noForm).toMatchObject({ unit: null, reason: 'conflicting evidence: subject names xiushui, display_name names xunyang' });
+    // The same display name agreeing with the content is simply more evidence.
+    expect(matcher.match(input({ display_name: '修水县总工会', subject: '修水县报名表', form_unit: ['修水县总工会'] })).unit).toBe('xiushui');
+  });
 });
 
 describe('the notice itself', () => {

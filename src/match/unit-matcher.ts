@@ -93,10 +93,14 @@ export class UnitMatcher {
     if (second && best.score - second.score < this.matching.margin) {
       return { unit: null, score: best.score, scores, evidence, reason: `conflicting evidence: ${best.unit} scored ${best.score}, ${second.unit} scored ${second.score} (margin ${this.matching.margin})` };
     }
+    // A decisive signal says who sent the message (the known address, the display name) or whom
+    // it is for (the form's unit). One naming another unit is a contradiction, not a weak vote:
+    // the content of B sent as A is a forward, a mix-up or a unit submitting for another, and a
+    // person decides, even when the rest of the evidence for B outweighs it.
     const decisive = new Set<string>(this.matching.decisive_signals);
     const rival = evidence.find((e) => e.unit !== best.unit && decisive.has(e.signal));
-    const own = evidence.find((e) => e.unit === best.unit && decisive.has(e.signal));
-    if (rival && own) {
+    if (rival) {
+      const own = evidence.find((e) => e.unit === best.unit && decisive.has(e.signal)) ?? evidence.find((e) => e.unit === best.unit)!;
       return { unit: null, score: best.score, scores, evidence, reason: `conflicting evidence: ${own.signal} names ${best.unit}, ${rival.signal} names ${rival.unit}` };
     }
     const name = this.units.find((u) => u.id === best.unit)?.name ?? best.unit;

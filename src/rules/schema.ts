@@ -108,7 +108,7 @@ export const MatchingSchema = z.strictObject({
   /** ...and beats the runner-up by at least this much; otherwise the message goes to review. */
   margin: z.number().min(0),
   /** When two different units are each named by one of these signals, a person decides. */
-  decisive_signals: z.array(z.enum(SIGNALS)).default(['address', 'form_unit']),
+  decisive_signals: z.array(z.enum(SIGNALS)).default(['address', 'display_name', 'form_unit']),
 });
 export type Matching = z.infer<typeof MatchingSchema>;
 
