@@ -123,6 +123,12 @@ async function runParser(source: RawSource, maxAttachmentBytes: number, repair: 
       // mailsplit's option, passed through: header blocks up to this size (trace-heavy relayed
       // mail can pass the default 1 MiB); beyond it the message is a recorded parse error.
       maxHeadSize: MAX_HEAD_BYTES,
+      // mailsplit's option too. By default a message/rfc822 part marked `inline` (mutt's
+      // mime_forward, some webmail "forward as attachment") is split into the message carrying
+      // it: its text joins the body and its files look like the forwarder's own, so its sender
+      // and subject are lost as evidence and its machine-mail headers go unchecked. Kept whole,
+      // it is an attachment like any other forward, expanded as a message of its own.
+      ignoreEmbedded: true,
     } as ConstructorParameters<typeof MailParser>[0]);
     const out: RawParse = { headers: new Map(), text: '', html: '', attachments: [] };
     let settled = false;

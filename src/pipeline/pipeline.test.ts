@@ -135,6 +135,38 @@ describe('pipeline on the fixture mail', () => {
   });
 });
 
+describe('a forwarded message', () => {
+  // Clients forward as a message/rfc822 part with different dispositions: attachment (Outlook,
+  // QQ, Foxmail), inline (mutt's mime_forward) or none. Each must stay a forwarded message, whose
+  // sender and subject are evidence, not be flattened into the message that carries it.
+  it.each(['attachment', 'inline', 'none'] as const)('as a message/rfc822 part with disposition %s keeps its sender as evidence', async (disposition) => {
+    app = await testApp();
+    const { planDocx, registrationXlsx } = await import('../testing/documents.js');
+    const original = buildMail({
+      from: { name: '武宁县总工会', address: 'wn@163.com' },
+      subject: '武宁县参赛材料',
+      messageId: '<orig-wn@163.com>',
+      date: new Date('2021-07-12T01:00:00Z'),
+      received: new Date('2021-07-12T01:00:03Z'),
+      text: '请查收。',
+      attachments: [
+        { filename: '附件1.xlsx', content: await registrationXlsx({ rows: [{ unit: '武宁县总工会', project: '职业技能竞赛', participants: '20', contact: '李华', phone: '0792-0000000' }] }) },
+        { filename: '附件2.docx', content: await planDocx({ unit: '武宁县总工会', title: '关于开展劳动和技能竞赛的实施方案' }) },
+      ],
+    });
+    const raw = buildMail({ from: { name: '赵敏', address: 'zhaomin@sina.com' }, subject: '转发：参赛材料', messageId: `<fwd-${disposition}@sina.com>`, date: new Date('2021-07-12T02:00:00Z'), received: new Date('2021-07-12T02:00:05Z'), text: '转发，请查收', forwarded: [{ filename: '参赛材料.eml', raw: original, disposition }] });
+    const out = await app.pipeline.process({ source: `test:${disposition}`, raw, receivedAt: new Date('2021-07-12T02:00:05Z'), receivedBasis: 'received-header' });
+    expect(out.status === 'decided' && out.decision.unit).toBe('wuning');
+    const row = await app.db.selectFrom('messages').select('match_json').where('source', '=', `test:${disposition}`).executeTakeFirstOrThrow();
+    expect(JSON.parse(row.match_json!).evidence).toContainEqual(expect.objectContaining({ signal: 'forwarded_from', unit: 'wuning' }));
+    const [report] = await messageReports(app.db);
+    expect(report!.documents.map((d) => [d.path, d.kind])).toEqual([
+      ['参赛材料.eml / 附件1.xlsx', 'registration'],
+      ['参赛材料.eml / 附件2.docx', 'plan'],
+    ]);
+  });
+});
+
 describe('text attachments', () => {
   it('are read in the charset their part declares when the bytes bear it out, else as their bytes say', async () => {
     app = await testApp();

@@ -36,7 +36,11 @@ export interface MailInput {
   textCharset?: 'utf-8' | 'gbk';
   attachments?: AttachmentInput[];
   /** Whole messages attached as message/rfc822 (a forward "as attachment"). */
-  forwarded?: Array<{ filename?: string; raw: Buffer }>;
+  /**
+   * Messages forwarded as parts. `disposition` is the part's Content-Disposition: `attachment`
+   * (the default; Outlook, QQ, Foxmail), `inline` (mutt's mime_forward) or `none` (no header).
+   */
+  forwarded?: Array<{ filename?: string; raw: Buffer; disposition?: 'attachment' | 'inline' | 'none' }>;
   headers?: Record<string, string>;
 }
 
@@ -160,7 +164,9 @@ export function buildMail(m: MailInput): Buffer {
   }
   for (const f of forwarded) {
     const name = f.filename ?? 'forwarded.eml';
-    parts.push(`Content-Type: message/rfc822;\r\n name="${encodedWordB(name, 'utf-8')}"\r\nContent-Disposition: attachment;\r\n filename="${encodedWordB(name, 'utf-8')}"\r\n\r\n${f.raw.toString('latin1')}\r\n`);
+    const disposition = f.disposition ?? 'attachment';
+    const dispositionHeader = disposition === 'none' ? '' : `Content-Disposition: ${disposition};\r\n filename="${encodedWordB(name, 'utf-8')}"\r\n`;
+    parts.push(`Content-Type: message/rfc822;\r\n name="${encodedWordB(name, 'utf-8')}"\r\n${dispositionHeader}\r\n${f.raw.toString('latin1')}\r\n`);
   }
   const body = `This is a multi-part message in MIME format.\r\n\r\n${parts.map((p) => `--${boundary}\r\n${p}`).join('')}--${boundary}--\r\n`;
   return Buffer.from(head.join('\r\n') + '\r\n\r\n' + body, 'latin1');
