@@ -1,6 +1,7 @@
 import type { ClassifiedFile } from '../classify/classify-files.js';
 import type { ParsedMessage } from '../mail/parse.js';
 import type { MatchResult } from '../match/unit-matcher.js';
+import { answersOurMail, ownWords } from '../mail/own-words.js';
 import { decideReply, type ReplyDecision } from '../replies/decide.js';
 import type { Rules } from '../rules/index.js';
 import type { ItemKind } from '../rules/schema.js';
@@ -52,7 +53,8 @@ export function evaluate(a: Analysed, prior: ItemVersion[], rules: Rules): Evalu
   }
   const state = unit !== null && counts ? unitState([...prior, ...brought], rules.campaign.required) : null;
   const replaced = new Set(brought.filter((b) => prior.some((v) => v.item === b.item)).map((b) => b.item));
-  const text = `${a.parsed.subject}\n${a.parsed.text}`;
+  const answersUs = answersOurMail(a.parsed, rules.campaign.mailbox);
+  const text = answersUs ? ownWords(a.parsed.text) : `${a.parsed.subject}\n${a.parsed.text}`;
   const reply = decideReply({
     machine: a.machine,
     duplicateOf: a.row.duplicate_of,
@@ -66,6 +68,7 @@ export function evaluate(a: Analysed, prior: ItemVersion[], rules: Rules): Evalu
     beforeOpening: rules.campaign.opens !== undefined && receivedAt.getTime() < Date.parse(rules.campaign.opens),
     dismissed: a.match.assigned === true && unit === null,
     receiptUncertain: a.row.received_basis === 'fetched-at',
+    answersOurMail: answersUs,
   });
   return { late, counts, brought, state, replaced, reply };
 }

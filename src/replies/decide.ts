@@ -24,6 +24,12 @@ export interface ReplyFacts {
    * INTERNALDATE and no Received header): never earlier than the real one, maybe later.
    */
   receiptUncertain?: boolean;
+  /**
+   * The message answers mail intake sent (its In-Reply-To names one of our replies), and then
+   * `mentionsCampaign` is about its own words only: the quote of our reply and the echoed
+   * subject mention the campaign by themselves.
+   */
+  answersOurMail?: boolean;
 }
 
 export interface ReplyDecision {
@@ -41,6 +47,8 @@ export function decideReply(f: ReplyFacts): ReplyDecision {
   if (f.beforeOpening) return { kind: 'none', reason: 'received before the campaign opened' };
   if (f.dismissed) return { kind: 'none', reason: 'a person decided it is from no unit' };
   const plausible = f.fileCount > 0 || f.linkCount > 0 || f.mentionsCampaign;
+  // "收到，谢谢" under our acknowledgment: answering it would only start a round of thanks.
+  if (f.answersOurMail && !plausible) return { kind: 'none', reason: 'answers our reply with no files, and its own words are not about the campaign' };
   if (f.unit === null) {
     return plausible ? { kind: 'review', reason: 'no unit could be decided' } : { kind: 'none', reason: 'no unit and not a submission' };
   }
