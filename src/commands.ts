@@ -5,7 +5,7 @@ import { createLogger } from './log.js';
 import { messageReports } from './report/messages.js';
 import { campaignStatus } from './report/status.js';
 import { renderStatusTable } from './report/status-table.js';
-import { renderTable } from './report/table.js';
+import { renderTable, truncate } from './report/table.js';
 import { formatProblem, loadRules, RulesError } from './rules/index.js';
 import { openApp, type App } from './service/app.js';
 import { ingestFrom } from './service/ingest.js';
@@ -141,7 +141,7 @@ withGlobals(program.command('messages').description('every processed message wit
           String(r.id),
           formatLocalTime(r.receivedAt, tz).slice(0, 16),
           r.from ?? '',
-          (r.subject ?? '').slice(0, 30),
+          truncate(r.subject ?? '', 60),
           r.unit ?? (r.status === 'error' ? 'ERROR' : '-'),
           r.documents.map((d) => `${d.kind}${d.readable ? '' : '!'}`).join(' '),
           r.late ? 'late' : '',

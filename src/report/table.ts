@@ -8,6 +8,22 @@ function width(s: string): number {
   return w;
 }
 
+/**
+ * `s` cut to at most `columns` terminal columns, with "…" where it was cut: a Chinese subject of
+ * 20 characters takes as much room as an English one of 40, and a cut never splits a character.
+ */
+export function truncate(s: string, columns: number): string {
+  if (width(s) <= columns) return s;
+  let out = '';
+  let w = 0;
+  for (const ch of s) {
+    if (w + width(ch) > columns - 1) break;
+    out += ch;
+    w += width(ch);
+  }
+  return `${out}…`;
+}
+
 function pad(s: string, w: number): string {
   return s + ' '.repeat(Math.max(0, w - width(s)));
 }
