@@ -60,6 +60,7 @@ export function evaluate(a: Analysed, prior: ItemVersion[], rules: Rules): Evalu
     unit,
     late,
     complete: state?.complete ?? false,
+    completeOnTime: state?.completeOnTime ?? false,
     fileCount: a.files.length,
     itemCount: brought.length,
     linkCount: a.links.length,

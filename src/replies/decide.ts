@@ -7,6 +7,8 @@ export interface ReplyFacts {
   unit: string | null;
   late: boolean;
   complete: boolean;
+  /** The unit had a version of every required item on time, this message's included. */
+  completeOnTime?: boolean;
   /** Files the message carried (readable or not). */
   fileCount: number;
   /** Files of a required kind that could be read. */
@@ -71,7 +73,8 @@ export function decideReply(f: ReplyFacts): ReplyDecision {
   // (The digest tells staff why from how this reason starts: reviewWhy in digest/data.ts.)
   const untrusted = f.late ? untrustedReceipt(f.receivedBasis) : null;
   if (untrusted) return { kind: 'review', reason: `late only by a receipt time that is not the server's (${f.receivedBasis}: ${untrusted}): a person decides whether it was late` };
-  if (f.late) return { kind: 'late', reason: 'received after the deadline' };
+  // The message is late either way; what a late one means for the unit differs, and is recorded with it.
+  if (f.late) return { kind: 'late', reason: f.completeOnTime ? 'received after the deadline; the unit had every required item on time, and that stands' : 'received after the deadline' };
   if (f.complete) return { kind: 'ack', reason: 'every required item is on file' };
   return { kind: 'missing', reason: 'required items are still missing' };
 }

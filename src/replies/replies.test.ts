@@ -52,6 +52,27 @@ describe('the deadline, with its grace period', () => {
   });
 });
 
+describe('a late correction from a unit complete on time', () => {
+  it('the message is late, the unit stays on time, and the reply and the decision say both', async () => {
+    app = await testApp();
+    const first = await receive(app, new Date(DEADLINE - 3600_000), { attachments: [{ filename: '湖口县参赛报名表.xlsx', content: await form() }, { filename: '湖口县竞赛实施方案.docx', content: await plan() }] });
+    expect(first.decision).toMatchObject({ kind: 'ack', late: false });
+    const fix = await receive(app, new Date(DEADLINE + 3600_000), { subject: '湖口县总工会参赛报名表（更正）', attachments: [{ filename: '湖口县参赛报名表（更正）.xlsx', content: await form() }] });
+
+    // The message: late, and its decision records the unit's standing as well.
+    expect(fix.decision).toMatchObject({ kind: 'late', late: true, reason: 'received after the deadline; the unit had every required item on time, and that stands' });
+    const body = fix.reply!.body_text;
+    expect(body).toContain('您单位的邮件于 2021年7月23日 00:59:59 收到，已超过报送截止时间（2021年7月22日 23:59）。');
+    expect(body).not.toContain('属逾期报送');
+    expect(body).toContain('本次收到（已登记，标注为逾期）：\n  · 参赛报名表（新版本，已替换此前报送的文件）：湖口县参赛报名表（更正）.xlsx');
+    expect(body).toContain('您单位此前已在截止时间前报送齐全部参赛材料，按时报送的记录不受本次邮件影响。');
+    expect(body).not.toContain('视为未参赛');
+
+    const hukou = (await campaignStatus(app.db, app.rules)).units.find((u) => u.unit === 'hukou')!;
+    expect(hukou).toMatchObject({ complete: true, onTime: true, late: false });
+  });
+});
+
 describe('what each reply says', () => {
   it('missing: names a file that is none of the required items, and what is still due by when', async () => {
     app = await testApp();
