@@ -11,6 +11,7 @@ import { FIXTURE_MAIL, testApp, type TestApp } from '../testing/app.js';
 import { registrationXlsx } from '../testing/documents.js';
 import { chinaTime as china, demoCampaign, paperRequiredRules } from '../testing/demo-campaign.js';
 import { buildMail } from '../testing/mail.js';
+import { submissionMail } from '../testing/submissions.js';
 import { parseDocumentFields } from '../classify/classify-files.js';
 import { daysUntil, gatherDigest, readForm, type DigestInputs } from './data.js';
 import { HealthRecorder } from '../sources/health.js';
@@ -94,6 +95,20 @@ describe('the digest of the demo campaign', () => {
 
     expect(d.review).toHaveLength(1);
     expect(d.review[0]).toMatchObject({ message: unknown.message, why: '无法确定是哪个单位：邮件中没有名册中的单位名称或已知地址', files: ['附件1.xlsx'] });
+  });
+
+  it('a message late only by a receipt time that is not the server\'s waits for review, and staff are told why', async () => {
+    app = await testApp();
+    const wuning = app.rules.units.find((u) => u.id === 'wuning')!;
+    const copiedAt = china('2021-08-02T09:00:00');
+    // A file with no Received header, copied after the deadline: its mtime is all there is.
+    const raw = Buffer.from((await submissionMail(wuning, 1, china('2021-07-20T11:00:00'))).toString('latin1').replace(/^Received:.*\r\n(?:[ \t].*\r\n)*/m, ''), 'latin1');
+    const out = await app.pipeline.process({ source: '/tmp/wuning.eml', raw, receivedAt: copiedAt, receivedBasis: 'file-mtime' });
+    expect(out).toMatchObject({ status: 'decided', decision: { unit: 'wuning', kind: 'review' } });
+    const d = await gatherDigest(app.db, app.rules, inputs(app, china('2021-08-02T10:00:00')));
+    expect(d.review).toHaveLength(1);
+    expect(d.review[0]).toMatchObject({ message: out.status === 'decided' ? out.row : -1, why: '收到时间不是邮件服务器记录的时间，按此时间为逾期，需人工确认是否逾期' });
+    expect(d.review[0]!.detail).toContain('file-mtime');
   });
 
   it('after a digest went out, lists only what came after it', async () => {

@@ -323,6 +323,7 @@ function reviewEntry(r: Awaited<ReturnType<typeof reviewQueue>>[number], unitNam
 function reviewWhy(replyReason: string | null, matchReason: string | null, unit: string | null): string {
   if (replyReason?.startsWith('files sent as cloud links')) return '附件是网盘链接，需要人工下载';
   if (replyReason?.startsWith('no attachments')) return '邮件没有附件，需要人工阅读正文';
+  if (replyReason?.startsWith('late only by a receipt time')) return '收到时间不是邮件服务器记录的时间，按此时间为逾期，需人工确认是否逾期';
   if (unit === null && matchReason) {
     if (matchReason.startsWith('no unit name')) return '无法确定是哪个单位：邮件中没有名册中的单位名称或已知地址';
     if (matchReason.startsWith('best unit')) return '无法确定是哪个单位：单位线索不足';

@@ -1,6 +1,6 @@
 import type { ItemKind } from '../rules/schema.js';
 import type { DigestData, DigestUnit, UnitState } from './data.js';
-import { deadlineText, itemsText, longDay, longTime, MAIL_KIND_LABEL, notEligible, notListedText, paperWhen, replyText, senderText, shortTime, STATE_LABEL, unitGroups, unitStateText, workbookFileName, zoneName } from './wording.js';
+import { deadlineText, itemsText, lateText, longDay, longTime, MAIL_KIND_LABEL, notEligible, notListedText, paperWhen, replyText, senderText, shortTime, STATE_LABEL, unitGroups, unitStateText, workbookFileName, zoneName } from './wording.js';
 
 /**
  * The digest as HTML mail. Mail clients are not browsers: QQ Mail and Gmail drop <style>
@@ -82,7 +82,8 @@ function counts(d: DigestData): string {
 function itemCell(u: DigestUnit, k: ItemKind, tz: string): string {
   const i = u.items[k];
   if (!i) return td(`<span style="color:#b91c1c;">未收到</span>`);
-  const late = i.late ? ` <span style="color:#9a3412;font-weight:bold;">逾期</span>` : '';
+  // A late correction of an item that came on time is no loss: said in the muted tone, not the late one.
+  const late = !i.late ? '' : i.onTimeAt ? muted(esc(lateText(i, tz))) : ` <span style="color:#9a3412;font-weight:bold;">逾期</span>`;
   const versions = i.versions > 1 ? muted(`（共 ${i.versions} 版）`) : '';
   return td(`${timeHtml(i.receivedAt, tz)}${late}<br>${muted(breakable(i.filename))}${versions}`);
 }
@@ -191,7 +192,7 @@ function participants(d: DigestData): string {
   const tz = d.campaign.timezone;
   const list = d.participants ?? [];
   const req = d.campaign.required;
-  const rows = list.map((u, i) => `<tr>${td(String(i + 1))}${td(esc(u.name))}${req.map((k) => td(u.items[k] ? timeHtml(u.items[k]!.receivedAt, tz) : '')).join('')}</tr>`);
+  const rows = list.map((u, i) => `<tr>${td(String(i + 1))}${td(esc(u.name))}${req.map((k) => td(u.items[k]?.onTimeAt ? timeHtml(u.items[k]!.onTimeAt!, tz) : '')).join('')}</tr>`);
   const body = list.length > 0 ? table([{ text: '序号', width: '12%' }, { text: '单位', width: '40%' }, ...req.map((k) => ({ text: `${d.campaign.labels[k]}收到` }))], rows) : `<div style="font-size:14px;color:${INK};">没有单位按时报齐材料。</div>`;
   const { late, incomplete, nothing } = notEligible(d);
   const lines: string[] = [];

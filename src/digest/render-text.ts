@@ -1,5 +1,5 @@
 import type { DigestData } from './data.js';
-import { deadlineText, itemsText, longDay, longTime, MAIL_KIND_LABEL, notEligible, notListedText, paperWhen, replyText, senderText, shortTime, STATE_LABEL, unitGroups, unitStateText, workbookFileName, zoneName } from './wording.js';
+import { deadlineText, itemsText, lateText, longDay, longTime, MAIL_KIND_LABEL, notEligible, notListedText, paperWhen, replyText, senderText, shortTime, STATE_LABEL, unitGroups, unitStateText, workbookFileName, zoneName } from './wording.js';
 
 /**
  * The digest's plain-text part: the same content as the HTML, as lists rather than tables,
@@ -22,7 +22,7 @@ export function renderDigestText(d: DigestData): string {
     const list = d.participants ?? [];
     heading(`最终参赛名单（${list.length} 个单位，截止前报齐，具备评奖资格）`);
     if (list.length === 0) out.push('没有单位按时报齐材料。');
-    list.forEach((u, i) => out.push(`${i + 1}. ${u.name}（${d.campaign.required.map((k) => `${labels[k]} ${u.items[k] ? shortTime(u.items[k]!.receivedAt, tz) : ''}`).join('；')}）`));
+    list.forEach((u, i) => out.push(`${i + 1}. ${u.name}（${d.campaign.required.map((k) => `${labels[k]} ${u.items[k]?.onTimeAt ? shortTime(u.items[k]!.onTimeAt!, tz) : ''}`).join('；')}）`));
     const { late, incomplete, nothing } = notEligible(d);
     if (late.length + incomplete.length + nothing.length > 0) out.push('', '未按时报齐、不具备评奖资格：');
     if (late.length > 0) out.push(`  逾期报齐 ${late.length} 个：${late.map((u) => u.name).join('、')}`);
@@ -80,7 +80,7 @@ export function renderDigestText(d: DigestData): string {
     for (const u of g.units) {
       const items = d.campaign.required.map((k) => {
         const i = u.items[k];
-        return i ? `${labels[k]} ${shortTime(i.receivedAt, tz)}${i.late ? ' 逾期' : ''}` : `${labels[k]} 未收到`;
+        return i ? `${labels[k]} ${shortTime(i.receivedAt, tz)}${lateText(i, tz)}` : `${labels[k]} 未收到`;
       });
       const paper = !d.paperRequired ? '' : u.paper.received ? `；纸质件 ${paperWhen(u.paper, tz)} 已收${u.paper.late ? '（逾期）' : ''}` : '；纸质件未交';
       out.push(`  ${u.name}：${u.state === 'nothing' ? '未报送' : `${items.join('；')} — ${unitStateText(u, labels)}`}${paper}`);

@@ -46,6 +46,15 @@ export const STATE_LABEL: Record<UnitState, string> = {
   nothing: '未报送',
 };
 
+/**
+ * What an item's lateness means, after its time: nothing when on time; 逾期 when it never came
+ * on time; a correction after the deadline, with when the item came on time, which stands.
+ */
+export function lateText(i: { late: boolean; onTimeAt: string | null }, tz: string): string {
+  if (!i.late) return '';
+  return i.onTimeAt ? `（截止后更正，${shortTime(i.onTimeAt, tz)} 已按时收到）` : ' 逾期';
+}
+
 /** The state of a unit in a few words: 已齐全, 缺实施方案, 未报送... */
 export function unitStateText(u: DigestUnit, labels: Record<ItemKind | 'paper', string>): string {
   if (u.state === 'incomplete') return `缺${u.missing.map((k) => labels[k]).join('、')}`;

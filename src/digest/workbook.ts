@@ -112,7 +112,8 @@ export async function buildWorkbook(d: DigestData): Promise<Buffer> {
       yesNo(u.onTime),
       ...req.flatMap((k): Cell[] => {
         const item = u.items[k];
-        return item ? [at(item.receivedAt), item.filename, yesNo(item.late), item.versions] : [null, '未收到', null, 0];
+        // A late version of an item that came on time is a correction, which costs nothing: not a plain 是.
+        return item ? [at(item.receivedAt), item.filename, item.late && item.onTime ? '截止后更正' : yesNo(item.late), item.versions] : [null, '未收到', null, 0];
       }),
       at(u.lastReceivedAt),
       u.messages,
@@ -166,7 +167,8 @@ export async function buildWorkbook(d: DigestData): Promise<Buffer> {
       d.participants.map((u, i) => {
         const rows = d.registrations.filter((r) => r.unit === u.unit);
         const distinct = (f: FormField) => [...new Set(rows.map((r) => r.fields[f]).filter((v): v is string => !!v))].join('；') || null;
-        return [i + 1, u.unit, u.name, ...req.map((k) => at(u.items[k]?.receivedAt)), distinct('project'), distinct('contact')];
+        // The times that made the unit a participant: its on-time versions, not a later correction.
+        return [i + 1, u.unit, u.name, ...req.map((k) => at(u.items[k]?.onTimeAt)), distinct('project'), distinct('contact')];
       }),
       3,
     );

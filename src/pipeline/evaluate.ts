@@ -5,11 +5,12 @@ import { answersOurMail, ownWords } from '../mail/own-words.js';
 import { decideReply, type ReplyDecision } from '../replies/decide.js';
 import type { Rules } from '../rules/index.js';
 import type { ItemKind } from '../rules/schema.js';
+import type { ReceivedBasis } from '../store/tables.js';
 import { unitState, type ItemVersion, type UnitState } from '../submissions/unit-state.js';
 
 /** Everything the pipeline learned about one message before deciding it. */
 export interface Analysed {
-  row: { id: number; received_at: string; received_basis: string; duplicate_of: number | null };
+  row: { id: number; received_at: string; received_basis: ReceivedBasis; duplicate_of: number | null };
   parsed: ParsedMessage;
   files: ClassifiedFile[];
   match: MatchResult;
@@ -61,13 +62,14 @@ export function evaluate(a: Analysed, prior: ItemVersion[], rules: Rules): Evalu
     unit,
     late,
     complete: state?.complete ?? false,
+    completeOnTime: state?.completeOnTime ?? false,
     fileCount: a.files.length,
     itemCount: brought.length,
     linkCount: a.links.length,
     mentionsCampaign: rules.campaign.replies.campaign_keywords.some((k) => text.includes(k)),
     beforeOpening: rules.campaign.opens !== undefined && receivedAt.getTime() < Date.parse(rules.campaign.opens),
     dismissed: a.match.assigned === true && unit === null,
-    receiptUncertain: a.row.received_basis === 'fetched-at',
+    receivedBasis: a.row.received_basis,
     answersOurMail: answersUs,
   });
   return { late, counts, brought, state, replaced, reply };

@@ -1,11 +1,13 @@
 import { fork } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { messageReports } from '../report/messages.js';
 import { FileSource, readMessageFile } from '../sources/files.js';
 import { ingestFrom } from '../service/ingest.js';
-import { FIXTURE_MAIL, fixtureMail, testApp, type TestApp } from '../testing/app.js';
+import { FIXTURE_MAIL, fixtureMail, tempDir, testApp, type TestApp } from '../testing/app.js';
+import { renderMessageDetail } from '../report/message-detail.js';
+import { submissionMail } from '../testing/submissions.js';
 import { RawStore } from '../archive/raw-store.js';
 import { IsolatedReader, isolatedReaders } from '../documents/isolated-reader.js';
 import { ReaderUnavailable, type DocumentReader } from '../documents/reader.js';
@@ -98,6 +100,43 @@ describe('pipeline on the fixture mail', () => {
     expect(msg.receivedAt.toISOString()).toBe('2021-07-23T01:12:40.000Z');
     const out = await app.pipeline.process(msg);
     expect(out.status === 'decided' && out.decision.late).toBe(true);
+  });
+
+  it('a file with no Received header is stamped with its modification time: on time by it, answered as usual; late by it, a person decides, and the decision says why', async () => {
+    app = await testApp();
+    const dir = tempDir();
+    const rules = app.rules;
+    const mail = async (unitId: string, seq: number) => {
+      const unit = rules.units.find((u) => u.id === unitId)!;
+      // Sent (by its Date header) well before the deadline; the receiving server's trace is gone.
+      const raw = (await submissionMail(unit, seq, new Date(Date.UTC(2021, 6, 20, 2)))).toString('latin1').replace(/^Received:.*\r\n(?:[ \t].*\r\n)*/m, '');
+      const path = join(dir, `${unitId}.eml`);
+      writeFileSync(path, Buffer.from(raw, 'latin1'));
+      return path;
+    };
+    const onTime = await mail('xunyang', 1);
+    utimesSync(onTime, new Date('2021-07-21T10:00:00+08:00'), new Date('2021-07-21T10:00:00+08:00'));
+    // Copied today: the mtime is today's, long after the deadline.
+    const copied = await mail('chaisang', 2);
+    await ingestFrom(app, new FileSource([onTime, copied]));
+    const reports = await messageReports(app.db);
+    const xunyang = byFile(reports, 'xunyang.eml');
+    expect(xunyang).toMatchObject({ receivedBasis: 'file-mtime', unit: 'xunyang', late: false, reply: 'ack' });
+    const chaisang = byFile(reports, 'chaisang.eml');
+    expect(chaisang).toMatchObject({ receivedBasis: 'file-mtime', unit: 'chaisang', reply: 'review' });
+    expect(chaisang.replyReason).toMatch(/file-mtime/);
+    expect(chaisang.replyReason).toMatch(/no Received header/);
+    const outbox = await app.db.selectFrom('outbox').select(['message_row', 'kind', 'body_text']).orderBy('id').execute();
+    expect(outbox.map((o) => [o.message_row, o.kind])).toEqual([
+      [xunyang.id, 'ack'],
+      [chaisang.id, 'review'],
+    ]);
+    expect(outbox[1]!.body_text).toContain('工作人员将尽快人工核对');
+    expect(outbox[1]!.body_text).not.toContain('逾期');
+    // `intake show` names the basis in words, and that it is not the server's time.
+    const shown = renderMessageDetail(chaisang, rules);
+    expect(shown).toMatch(/receipt: +file-mtime — the file's modification time;.*not the server's: late by it goes to review/);
+    expect(renderMessageDetail(xunyang, rules)).toMatch(/receipt: +file-mtime/);
   });
 
   it('answers a duplicate delivery at most once', async () => {

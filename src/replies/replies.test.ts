@@ -1,4 +1,8 @@
+import ExcelJS from 'exceljs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { renderDigest } from '../digest/send.js';
+import { SHEETS } from '../digest/workbook.js';
+import { renderStatusTable } from '../report/status-table.js';
 import { campaignStatus } from '../report/status.js';
 import { rulesWith, testApp, type TestApp } from '../testing/app.js';
 import { planDocx, registrationXlsx, zipArchive } from '../testing/documents.js';
@@ -49,6 +53,63 @@ describe('the deadline, with its grace period', () => {
     expect(late.reply!.body_text).toContain('您单位此前已在截止时间前报送齐全部参赛材料，按时报送的记录不受本次邮件影响。');
     expect(late.reply!.body_text).not.toContain('视为未参赛');
     expect((await campaignStatus(app.db, app.rules)).units.find((u) => u.unit === 'hukou')).toMatchObject({ complete: true, onTime: true });
+  });
+});
+
+describe('a late correction from a unit complete on time', () => {
+  it('the message is late, the unit stays on time, and the reply, the decision, status, digest and workbook each say both', async () => {
+    app = await testApp();
+    const first = await receive(app, new Date(DEADLINE - 3600_000), { attachments: [{ filename: '湖口县参赛报名表.xlsx', content: await form() }, { filename: '湖口县竞赛实施方案.docx', content: await plan() }] });
+    expect(first.decision).toMatchObject({ kind: 'ack', late: false });
+    const fix = await receive(app, new Date(DEADLINE + 3600_000), { subject: '湖口县总工会参赛报名表（更正）', attachments: [{ filename: '湖口县参赛报名表（更正）.xlsx', content: await form() }] });
+
+    // The message: late, and its decision records the unit's standing as well.
+    expect(fix.decision).toMatchObject({ kind: 'late', late: true, reason: 'received after the deadline; the unit had every required item on time, and that stands' });
+    const body = fix.reply!.body_text;
+    expect(body).toContain('您单位的邮件于 2021年7月23日 00:59:59 收到，已超过报送截止时间（2021年7月22日 23:59）。');
+    expect(body).not.toContain('属逾期报送');
+    expect(body).toContain('本次收到（已登记，标注为逾期）：\n  · 参赛报名表（新版本，已替换此前报送的文件）：湖口县参赛报名表（更正）.xlsx');
+    expect(body).toContain('您单位此前已在截止时间前报送齐全部参赛材料，按时报送的记录不受本次邮件影响。');
+    expect(body).not.toContain('视为未参赛');
+
+    // The unit: complete on time, not late; the item shows the file that counts now, late, and
+    // when the item first came in on time.
+    const onTimeAt = new Date(DEADLINE - 3600_000).toISOString();
+    const hukou = (await campaignStatus(app.db, app.rules)).units.find((u) => u.unit === 'hukou')!;
+    expect(hukou).toMatchObject({ complete: true, onTime: true, late: false });
+    expect(hukou.items.registration).toEqual({ filename: '湖口县参赛报名表（更正）.xlsx', receivedAt: new Date(DEADLINE + 3600_000).toISOString(), late: true, onTime: true, onTimeAt, versions: 2 });
+    expect(hukou.items.plan).toEqual({ filename: '湖口县竞赛实施方案.docx', receivedAt: onTimeAt, late: false, onTime: true, onTimeAt, versions: 1 });
+    expect(renderStatusTable(await campaignStatus(app.db, app.rules), app.rules)).toMatch(/hukou .*07-23 00:59 late correction .*07-22 22:59 .*complete/);
+
+    // After the deadline: a participant, with the times that made it one, and not among those who lost eligibility.
+    const digest = await renderDigest(app, new Date(DEADLINE + 7200_000));
+    expect(digest.data.counts).toMatchObject({ complete: 1, completeOnTime: 1, completeLate: 0, late: 0 });
+    expect(digest.data.participants!.map((u) => u.unit)).toEqual(['hukou']);
+    expect(digest.text).toContain('1. 湖口县总工会（参赛报名表 7月22日 22:59；竞赛实施方案 7月22日 22:59）');
+    expect(digest.text).toContain('  湖口县总工会：参赛报名表 7月23日 00:59（截止后更正，7月22日 22:59 已按时收到）；竞赛实施方案 7月22日 22:59 — 已齐全');
+    expect(digest.text).not.toContain('逾期报齐');
+    expect(digest.html).toContain('截止后更正，7月22日 22:59 已按时收到');
+    const htmlList = digest.html.slice(digest.html.indexOf('最终参赛名单'), digest.html.indexOf('新收到的邮件'));
+    expect(htmlList).toContain('22:59');
+    expect(htmlList).not.toContain('00:59');
+
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(digest.workbook.content as unknown as ArrayBuffer);
+    const row = (sheet: string) => {
+      const ws = wb.getWorksheet(sheet)!;
+      const headers = (ws.getRow(1).values as ExcelJS.CellValue[]).slice(1).map(String);
+      for (let r = 2; r <= ws.rowCount; r++) {
+        const values = Object.fromEntries(headers.map((h, i) => [h, ws.getRow(r).getCell(i + 1).value]));
+        if (values['单位编号'] === 'hukou') return values;
+      }
+      throw new Error(`no hukou row in ${sheet}`);
+    };
+    const shown = (v: ExcelJS.CellValue) => (v as Date).toISOString().slice(0, 16).replace('T', ' ');
+    const status = row(SHEETS.status);
+    expect(status).toMatchObject({ 状态: '已齐全', 按时报齐: '是', 参赛报名表文件: '湖口县参赛报名表（更正）.xlsx', 参赛报名表逾期: '截止后更正', 竞赛实施方案逾期: '否', 参赛报名表版本数: 2 });
+    expect(shown(status['参赛报名表收到时间（北京时间）']!)).toBe('2021-07-23 00:59');
+    expect(row(SHEETS.registrations)).toMatchObject({ 文件: '湖口县参赛报名表（更正）.xlsx', 逾期: '是' });
+    expect(shown(row(SHEETS.participants)['参赛报名表收到时间（北京时间）']!)).toBe('2021-07-22 22:59');
   });
 });
 

@@ -1,4 +1,6 @@
+import { untrustedReceipt } from '../replies/decide.js';
 import type { Rules } from '../rules/index.js';
+import type { ReceivedBasis } from '../store/tables.js';
 import { formatLocalTime } from '../util/time.js';
 import type { MessageReport } from './messages.js';
 
@@ -7,12 +9,22 @@ function maskPhone(phone: string): string {
   return phone.replace(/\d(?=\d{4})/g, '*');
 }
 
+/** Where a receipt time came from, in the words a person deciding on lateness needs. */
+export function receiptBasisText(basis: string): string {
+  const why = untrustedReceipt(basis as ReceivedBasis);
+  if (why) return `${basis} — ${why}; not the server's: late by it goes to review, never a late notice`;
+  if (basis === 'internaldate') return "internaldate — the IMAP server's INTERNALDATE";
+  if (basis === 'received-header') return 'received-header — the topmost Received header, added by the server that took the message in';
+  return basis;
+}
+
 export function renderMessageDetail(r: MessageReport, rules: Rules): string {
   const tz = rules.campaign.timezone;
   const unitName = (id: string) => rules.units.find((u) => u.id === id)?.name ?? id;
   const lines = [
     `#${r.id}  ${formatLocalTime(r.receivedAt, tz)} (${r.receivedBasis})${r.late ? '  LATE' : ''}`,
     `  from:     ${r.fromName ? `${r.fromName} ` : ''}<${r.from ?? '?'}>`,
+    `  receipt:  ${receiptBasisText(r.receivedBasis)}`,
     `  subject:  ${r.subject ?? ''}`,
     `  unit:     ${r.unit ? `${r.unit} (${unitName(r.unit)})` : '-'} — ${r.matchReason ?? r.status}`,
   ];

@@ -17,7 +17,8 @@ export function renderStatusTable(status: CampaignStatus, rules: Rules): string 
     u.name,
     ...rules.campaign.required.map((k) => {
       const i = u.items[k];
-      return i ? `${formatLocalTime(i.receivedAt, tz).slice(5, 16)}${i.late ? ' late' : ''}` : '-';
+      // A late version of an item that came on time is a correction: the unit is not late for it.
+      return i ? `${formatLocalTime(i.receivedAt, tz).slice(5, 16)}${i.late ? (i.onTime ? ' late correction' : ' late') : ''}` : '-';
     }),
     u.complete ? (u.onTime ? 'complete' : 'complete, late') : Object.keys(u.items).length > 0 || u.paper.received ? `missing ${u.missing.join(', ')}` : 'nothing yet',
     paperCell(u),

@@ -4,10 +4,28 @@ import type { ItemKind } from '../rules/schema.js';
 import type { Db } from '../store/db.js';
 import { unitState, type ItemVersion } from '../submissions/unit-state.js';
 
+/**
+ * One required item of a unit. Two facts that differ for a unit complete on time that sends a
+ * correction after the deadline: the version that counts now (the newest) is late, while the
+ * item was in on time, which is what eligibility rests on.
+ */
+export interface ItemStatus {
+  /** The version that counts: the newest readable one. */
+  filename: string;
+  receivedAt: string;
+  /** That version came after the deadline, as its message did. */
+  late: boolean;
+  /** Some version of this item came on time. */
+  onTime: boolean;
+  /** When the newest on-time version came; null when none did. */
+  onTimeAt: string | null;
+  versions: number;
+}
+
 export interface UnitStatus {
   unit: string;
   name: string;
-  items: Partial<Record<ItemKind, { filename: string; receivedAt: string; late: boolean; versions: number }>>;
+  items: Partial<Record<ItemKind, ItemStatus>>;
   /** What is still due: required items not emailed yet, and "paper" when the campaign requires it. */
   missing: Array<ItemKind | 'paper'>;
   /** Every required emailed item is on file. */
@@ -16,7 +34,7 @@ export interface UnitStatus {
   complete: boolean;
   /** Complete with everything required received on time (what award eligibility needs). */
   onTime: boolean;
-  /** Something required came in after the deadline (and nothing of that kind came on time). */
+  /** A required item (or the paper copy) came only after the deadline: no version of it on time. */
   late: boolean;
   paper: PaperState;
   messages: number;
@@ -60,7 +78,10 @@ export async function campaignStatus(db: Db, rules: Rules): Promise<CampaignStat
     const out: UnitStatus['items'] = {};
     for (const k of rules.campaign.required) {
       const v = state.current[k];
-      if (v) out[k] = { filename: v.filename, receivedAt: v.receivedAt, late: !versions.some((x) => x.item === k && !x.late), versions: versions.filter((x) => x.item === k).length };
+      if (!v) continue;
+      const mine = versions.filter((x) => x.item === k);
+      const onTimeAt = mine.filter((x) => !x.late).reduce<string | null>((at, x) => (at === null || x.receivedAt > at ? x.receivedAt : at), null);
+      out[k] = { filename: v.filename, receivedAt: v.receivedAt, late: v.late, onTime: onTimeAt !== null, onTimeAt, versions: mine.length };
     }
     const paper = papers.get(u.id)!;
     const paperDue = paper.required && (!paper.received || paper.late);
@@ -72,7 +93,7 @@ export async function campaignStatus(db: Db, rules: Rules): Promise<CampaignStat
       itemsComplete: state.complete,
       complete: state.complete && !paperMissing(paper),
       onTime: state.completeOnTime && !paperDue,
-      late: Object.values(out).some((i) => i.late) || (paper.required && paper.late),
+      late: Object.values(out).some((i) => !i.onTime) || (paper.required && paper.late),
       paper,
       messages: Number(msgCounts.find((m) => m.unit_id === u.id)?.n ?? 0),
     };
