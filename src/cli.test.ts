@@ -99,6 +99,17 @@ describe('intake CLI', { timeout: SLOW }, () => {
     const before = outboxFiles(data).length;
     expect((await runCli(['ingest', FIXTURE_MAIL, '--data', data])).stdout).toMatch(/^15 message\(s\): 0 decided, 15 already known/m);
     expect(outboxFiles(data)).toHaveLength(before);
+
+    // A person sets a receipt time: the message is decided again, an answer already sent is not repeated.
+    const receipt = await runCli(['receipt', '1', '2021-07-15 09:30', '--note', '网页版显示 09:30 收到', '--data', data]);
+    expect(receipt.stdout).toMatch(/^message #1: received 2021-07-15 09:30:12 \(received-header\) -> 2021-07-15 09:30:00 \(person\); on time; reply ack/m);
+    expect(receipt.status).toBe(0);
+    expect(outboxFiles(data)).toHaveLength(before);
+    const noNote = await runCli(['receipt', '1', '2021-07-15 09:30', '--data', data]);
+    expect(noNote.stderr).toMatch(/required option '--note <evidence>'/);
+    const badTime = await runCli(['receipt', '1', '15/07/2021', '--note', 'x', '--data', data]);
+    expect(badTime.stderr).toMatch(/"15\/07\/2021" is not a time: write it as YYYY-MM-DD HH:MM/);
+    expect(badTime.status).toBe(2);
   }, SLOW);
 
   it('rules check: OK, and file:line:column with exit code 2 on a mistake', async () => {

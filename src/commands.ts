@@ -6,6 +6,7 @@ import { messageReports } from './report/messages.js';
 import { campaignStatus } from './report/status.js';
 import { renderStatusTable } from './report/status-table.js';
 import { renderTable, truncate } from './report/table.js';
+import { parseReceiptTime, setReceiptTime } from './review/receipt.js';
 import { formatProblem, loadRules, RulesError } from './rules/index.js';
 import { openApp, type App } from './service/app.js';
 import { ingestFrom } from './service/ingest.js';
@@ -228,6 +229,31 @@ withGlobals(program.command('assign').description('assign (or re-assign) a messa
       printRepliesOff(app);
     });
   });
+
+withGlobals(
+  program
+    .command('receipt')
+    .description('set when the server received a message, found where intake could not (its time was not the server\'s); it is decided again, replies follow')
+    .argument('<message>', 'message number')
+    .argument('<time>', 'YYYY-MM-DD HH:MM[:SS] on the campaign\'s clock, or an ISO time with its offset')
+    .requiredOption('--note <evidence>', 'where the time comes from, e.g. "新浪邮箱网页版显示 7月22日 16:03 收到"'),
+).action(async (id: string, time: string, opts: GlobalOpts & { note: string }) => {
+  await withApp(opts, async (app) => {
+    let result;
+    try {
+      result = await setReceiptTime(app, Number(id), parseReceiptTime(time, app.rules.campaign.timezone), opts.note);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    await app.flushOutbox();
+    const o = result.outcome;
+    if (o.status === 'error') throw new Error(`message #${id} could not be decided again: ${o.error}`);
+    const d = o.status === 'decided' ? o.decision : null;
+    const tz = app.rules.campaign.timezone;
+    print(`message #${id}: received ${formatLocalTime(result.previous.at, tz)} (${result.previous.basis}) -> ${formatLocalTime(result.at, tz)} (person); ${d?.late ? 'late' : 'on time'}; reply ${d?.kind ?? '-'} (${d?.reason ?? ''})`);
+    printRepliesOff(app);
+  });
+});
 
 withGlobals(program.command('units').description('the roster with each unit\'s known addresses and status').option('--json', 'as JSON')).action(async (opts: GlobalOpts & { json?: boolean }) => {
   await withApp(opts, async (app) => {

@@ -10,7 +10,10 @@ function maskPhone(phone: string): string {
 }
 
 /** Where a receipt time came from, in the words a person deciding on lateness needs. */
-export function receiptBasisText(basis: string): string {
+export function receiptBasisText(basis: string, byPerson?: MessageReport['receiptByPerson'], zone?: string): string {
+  if (basis === 'person' && byPerson) {
+    return `person — set on ${formatLocalTime(byPerson.setAt, zone)} from "${byPerson.note}"; intake had found ${formatLocalTime(byPerson.foundAt, zone)} (${byPerson.foundBasis})`;
+  }
   const why = untrustedReceipt(basis as ReceivedBasis);
   if (why) return `${basis} — ${why}; not the server's: late by it goes to review, never a late notice`;
   if (basis === 'internaldate') return "internaldate — the IMAP server's INTERNALDATE";
@@ -24,7 +27,7 @@ export function renderMessageDetail(r: MessageReport, rules: Rules): string {
   const lines = [
     `#${r.id}  ${formatLocalTime(r.receivedAt, tz)} (${r.receivedBasis})${r.late ? '  LATE' : ''}`,
     `  from:     ${r.fromName ? `${r.fromName} ` : ''}<${r.from ?? '?'}>`,
-    `  receipt:  ${receiptBasisText(r.receivedBasis)}`,
+    `  receipt:  ${receiptBasisText(r.receivedBasis, r.receiptByPerson, tz)}`,
     `  subject:  ${r.subject ?? ''}`,
     `  unit:     ${r.unit ? `${r.unit} (${unitName(r.unit)})` : '-'} — ${r.matchReason ?? r.status}`,
   ];

@@ -47,6 +47,8 @@ export interface MessageReport {
   links: string[];
   /** A person's assignment: a unit id, or "-" for no unit; null when intake decided alone. */
   assignedUnit: string | null;
+  /** Set when a person set the receipt time (`intake receipt`): when, their evidence, and what intake had found. */
+  receiptByPerson: { setAt: string; note: string; foundAt: string; foundBasis: string } | null;
   error: string | null;
 }
 
@@ -103,6 +105,7 @@ function toReport(r: MessageRow, docs: Array<{ filename: string; container_path:
     duplicateOf: r.duplicate_of,
     links: r.links_json ? (JSON.parse(r.links_json) as string[]) : [],
     assignedUnit: r.assigned_unit,
+    receiptByPerson: r.receipt_set_at ? { setAt: r.receipt_set_at, note: r.receipt_note ?? '', foundAt: r.found_received_at ?? '', foundBasis: r.found_received_basis ?? '' } : null,
     error: r.error,
   };
 }

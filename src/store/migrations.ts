@@ -293,6 +293,16 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0012_person_receipt': {
+      async up(db) {
+        // `intake receipt`: a person who established when the server received a message (its
+        // receipt time was not the server's) sets it; what intake had found is kept beside it.
+        await db.schema.alterTable('messages').addColumn('found_received_at', 'text').execute();
+        await db.schema.alterTable('messages').addColumn('found_received_basis', 'text').execute();
+        await db.schema.alterTable('messages').addColumn('receipt_set_at', 'text').execute();
+        await db.schema.alterTable('messages').addColumn('receipt_note', 'text').execute();
+      },
+    },
   };
 }
 

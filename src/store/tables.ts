@@ -15,9 +15,10 @@ export type ReplyKind = 'ack' | 'missing' | 'late' | 'review' | 'none';
 /**
  * Where a receipt time came from: the IMAP server's INTERNALDATE; the topmost Received header
  * (files, and IMAP mail whose INTERNALDATE the server gave unreadable); the file's mtime; or, when
- * the server gave neither, the time intake fetched the message (never earlier than the receipt).
+ * the server gave neither, the time intake fetched the message (never earlier than the receipt);
+ * or a person's (`intake receipt`), who found the server's time elsewhere.
  */
-export type ReceivedBasis = 'internaldate' | 'received-header' | 'file-mtime' | 'fetched-at';
+export type ReceivedBasis = 'internaldate' | 'received-header' | 'file-mtime' | 'fetched-at' | 'person';
 
 export interface MessagesTable {
   id: Generated<number>;
@@ -51,6 +52,12 @@ export interface MessagesTable {
   assigned_at: string | null;
   /** When IMAP_AFTER's action (\\Seen, a keyword, a move) was applied to it on the server; null: not yet, or IMAP_AFTER=none. */
   after_action_at: string | null;
+  /** Before a person set the receipt time (`intake receipt`, 0012): the time and basis intake had found. */
+  found_received_at: string | null;
+  found_received_basis: ReceivedBasis | null;
+  /** When a person set the receipt time, and the evidence they gave for it. */
+  receipt_set_at: string | null;
+  receipt_note: string | null;
 }
 
 export interface DocumentsTable {
