@@ -1,0 +1,59 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { copyRules, RULES_DIR } from '../testing/app.js';
+import { loadRules, RulesError, formatProblem } from './index.js';
+
+/** The problems `rules check` reports for units.yaml after `edit`, as "line: message". */
+function rosterProblems(edit: (units: string) => string, editCampaign: (campaign: string) => string = (c) => c): string[] {
+  const dir = copyRules();
+  const units = join(dir, 'units.yaml');
+  const campaign = join(dir, 'campaign.yaml');
+  writeFileSync(units, edit(readFileSync(units, 'utf8')));
+  writeFileSync(campaign, editCampaign(readFileSync(campaign, 'utf8')));
+  try {
+    loadRules(dir);
+  } catch (err) {
+    if (err instanceof RulesError) return err.problems.map((p) => formatProblem(p).replace(dir + '/', ''));
+    throw err;
+  }
+  return [];
+}
+
+/** Replaces exactly one occurrence of `from`. */
+function replaceOnce(text: string, from: string, to: string): string {
+  const at = text.indexOf(from);
+  if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`"${from}" is not in the text exactly once`);
+  return text.slice(0, at) + to + text.slice(at + from.length);
+}
+
+const shipped = readFileSync(join(RULES_DIR, 'units.yaml'), 'utf8').split('\n');
+/** The 1-based line of the shipped units.yaml that contains `text` (once). */
+function lineOf(text: string): number {
+  const found = shipped.flatMap((l, i) => (l.includes(text) ? [i + 1] : []));
+  if (found.length !== 1) throw new Error(`"${text}" is on ${found.length} lines of units.yaml`);
+  return found[0]!;
+}
+
+describe('roster check: a clash is reported at the later entry, naming the earlier one', () => {
+  it('a duplicate id, a name on two units and an address on two units', () => {
+    const problems = rosterProblems((t) => {
+      t = replaceOnce(t, 'id: yongxiu', 'id: xiushui');
+      t = replaceOnce(t, 'aliases: [都昌县, 都昌县劳动竞赛委员会, 都昌]', 'aliases: [都昌县, 都昌县劳动竞赛委员会, 都昌, 修水]');
+      return replaceOnce(t, 'addresses: [dcxzgh@qq.com]', 'addresses: [dcxzgh@qq.com, XSXZGH@163.com]');
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(new RegExp(`^units\\.yaml:${lineOf('id: yongxiu')}:\\d+: duplicate unit id "xiushui" \\(also the unit at line ${lineOf('id: xiushui')}\\): ids must be unique: change one of them$`)),
+      expect.stringMatching(new RegExp(`^units\\.yaml:${lineOf('都昌县劳动竞赛委员会')}:\\d+: "修水" is also a name of unit "xiushui" \\(line ${lineOf('修水县劳动竞赛委员会')}\\): a name may belong to one unit only: remove it here or there$`)),
+      expect.stringMatching(new RegExp(`^units\\.yaml:${lineOf('dcxzgh@qq.com')}:\\d+: address XSXZGH@163\\.com is also listed for unit "xiushui" \\(line ${lineOf('xsxzgh@163.com')}\\): an address may belong to one unit only: remove it here or there$`)),
+    ]);
+  });
+
+  it('the earlier entry is not reported: moving the name up moves the report down', () => {
+    // 修水 listed on 武宁 (above 修水县's entry): the report is at 修水县's own entry, naming 武宁's line.
+    const problems = rosterProblems((t) => replaceOnce(t, 'aliases: [武宁县, 武宁县劳动竞赛委员会, 武宁]', 'aliases: [武宁县, 武宁县劳动竞赛委员会, 武宁, 修水]'));
+    expect(problems).toEqual([
+      expect.stringMatching(new RegExp(`^units\\.yaml:${lineOf('修水县劳动竞赛委员会')}:\\d+: "修水" is also a name of unit "wuning" \\(line ${lineOf('武宁县劳动竞赛委员会')}\\)`)),
+    ]);
+  });
+});
