@@ -57,3 +57,25 @@ describe('roster check: a clash is reported at the later entry, naming the earli
     ]);
   });
 });
+
+describe('roster check: names that cannot identify a unit', () => {
+  it('refuses an alias that is only a generic word for a kind of body (工会, 县总工会, 人民政府, 办公室)', () => {
+    const problems = rosterProblems((t) => {
+      t = replaceOnce(t, 'aliases: [修水县, 修水县劳动竞赛委员会, 修水]', 'aliases: [修水县, 修水县劳动竞赛委员会, 修水, 县总工会, 人民政府]');
+      return replaceOnce(t, 'aliases: [都昌县, 都昌县劳动竞赛委员会, 都昌]', 'aliases: [都昌县, 都昌县劳动竞赛委员会, 都昌, 工 会, 办公室]');
+    });
+    const generic = (line: number, text: string, name: string) =>
+      expect.stringMatching(new RegExp(`^units\\.yaml:${line}:\\d+: "${text}" only says what kind of body this is \\(a 工会, a 委员会, a 局\\) and is in the mail of nearly every unit: it would count that mail for this unit: remove it, or write it with the unit's own name \\(as in "${name}"\\)$`));
+    expect(problems).toEqual([
+      generic(lineOf('修水县劳动竞赛委员会'), '县总工会', '修水县总工会'),
+      generic(lineOf('修水县劳动竞赛委员会'), '人民政府', '修水县总工会'),
+      generic(lineOf('都昌县劳动竞赛委员会'), '工 会', '都昌县总工会'),
+      generic(lineOf('都昌县劳动竞赛委员会'), '办公室', '都昌县总工会'),
+    ]);
+  });
+
+  it('refuses a unit name that is only a generic word, asking for the full name', () => {
+    const problems = rosterProblems((t) => replaceOnce(t, 'name: 九江市水利局', 'name: 管理局'));
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`^units\\.yaml:${lineOf('name: 九江市水利局')}:\\d+: "管理局" only says what kind of body this is .*: write the unit's full name here, with its place`))]);
+  });
+});
