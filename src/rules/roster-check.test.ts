@@ -49,11 +49,11 @@ describe('roster check: a clash is reported at the later entry, naming the earli
     ]);
   });
 
-  it('the earlier entry is not reported: moving the name up moves the report down', () => {
-    // 修水 listed on 武宁 (above 修水县's entry): the report is at 修水县's own entry, naming 武宁's line.
-    const problems = rosterProblems((t) => replaceOnce(t, 'aliases: [武宁县, 武宁县劳动竞赛委员会, 武宁]', 'aliases: [武宁县, 武宁县劳动竞赛委员会, 武宁, 修水]'));
+  it('the earlier entry is not reported: listed on a unit above, the report moves down', () => {
+    // 修水县劳动竞赛委员会 also listed on 武宁 (above 修水县's entry): the report is at 修水县's own entry, naming 武宁's line.
+    const problems = rosterProblems((t) => replaceOnce(t, 'aliases: [武宁县, 武宁县劳动竞赛委员会, 武宁]', 'aliases: [武宁县, 武宁县劳动竞赛委员会, 武宁, 修水县劳动竞赛委员会]'));
     expect(problems).toEqual([
-      expect.stringMatching(new RegExp(`^units\\.yaml:${lineOf('修水县劳动竞赛委员会')}:\\d+: "修水" is also a name of unit "wuning" \\(line ${lineOf('武宁县劳动竞赛委员会')}\\)`)),
+      expect.stringMatching(new RegExp(`^units\\.yaml:${lineOf('修水县劳动竞赛委员会')}:\\d+: "修水县劳动竞赛委员会" is also a name of unit "wuning" \\(line ${lineOf('武宁县劳动竞赛委员会')}\\)`)),
     ]);
   });
 });
@@ -77,5 +77,22 @@ describe('roster check: names that cannot identify a unit', () => {
   it('refuses a unit name that is only a generic word, asking for the full name', () => {
     const problems = rosterProblems((t) => replaceOnce(t, 'name: 九江市水利局', 'name: 管理局'));
     expect(problems).toEqual([expect.stringMatching(new RegExp(`^units\\.yaml:${lineOf('name: 九江市水利局')}:\\d+: "管理局" only says what kind of body this is .*: write the unit's full name here, with its place`))]);
+  });
+});
+
+describe("roster check: a name inside another unit's name", () => {
+  it('refuses 庐山 for 庐山市: 庐山区, 庐山西海 and 庐山风景区 mail written any other way would count for 庐山市', () => {
+    const problems = rosterProblems((t) => replaceOnce(t, 'aliases: [庐山市, 庐山市劳动竞赛委员会, 星子县, 星子县总工会]', 'aliases: [庐山市, 庐山市劳动竞赛委员会, 星子县, 星子县总工会, 庐山]'));
+    expect(problems).toEqual([
+      `units.yaml:${lineOf('星子县总工会]')}:${shipped[lineOf('星子县总工会]') - 1]!.indexOf(']') + 3}: "庐山" is part of "庐山区", a name of unit "lianxi" (line ${lineOf('庐山区, 庐山区总工会')}) (it is also part of "庐山西海风景名胜区总工会" of unit "lushanxihai" (line ${lineOf('name: 庐山西海风景名胜区总工会')}), "庐山风景名胜区总工会" of unit "lushanfengjing" (line ${lineOf('name: 庐山风景名胜区总工会')})): the longer name wins only where it is written out in full, so mail that writes those units any other way with "庐山" in it would count for this unit: use a longer name here, or remove it`,
+    ]);
+  });
+
+  it('refuses a name inside a later unit\'s name too, and the shipped shared words are no such case', () => {
+    // 九江供电 is 国网九江供电公司's; a new unit 九江供电段 (the railway's) would put it inside another unit's name.
+    const problems = rosterProblems((t) => t + '  - id: gongdianduan\n    name: 九江供电段\n    kind: enterprise\n');
+    const end = problems.length;
+    expect(end).toBe(1);
+    expect(problems[0]).toMatch(new RegExp(`^units\\.yaml:${lineOf('国网九江供电, 九江供电,')}:\\d+: "九江供电" is part of "九江供电段", a name of unit "gongdianduan" \\(line ${shipped.length + 1}\\): `));
   });
 });

@@ -23,6 +23,10 @@ export function checkRoster(file: YamlFile, units: Unit[], campaign?: Campaign):
   const line = (path: PropertyKey[]) => file.locate(path).line;
   const ids = new Map<string, number>();
   const names = new Map<string, Term>();
+  /** Every name and alias not refused for itself nor as the later of a clash. */
+  const terms: Term[] = [];
+  /** Names on two units: one has to go, and until it does the clash is the one thing to say. */
+  const clashed = new Set<string>();
   const addresses = new Map<string, { unit: number; id: string; line: number }>();
   const organiser = new Set((campaign ? [campaign.organiser.name, ...campaign.organiser.names] : []).map(normalizeName));
   units.forEach((u, i) => {
@@ -39,17 +43,52 @@ export function checkRoster(file: YamlFile, units: Unit[], campaign?: Campaign):
         return;
       }
       const earlier = names.get(key);
+      if (earlier && earlier.unit !== i) clashed.add(key);
       if (earlier && earlier.unit !== i) problems.push(file.problem(path, `"${text}" is also a name of unit "${earlier.id}" (line ${earlier.line}): a name may belong to one unit only: remove it here or there`));
-      if (!earlier) names.set(key, { unit: i, id: u.id, text, key, path, line: line(path) });
+      if (!earlier || earlier.unit === i) {
+        const term = { unit: i, id: u.id, text, key, path, line: line(path) };
+        if (!earlier) names.set(key, term);
+        terms.push(term);
+      }
     });
     u.addresses.forEach((a, j) => {
       const path = ['units', i, 'addresses', j];
       const key = a.toLowerCase();
       const earlier = addresses.get(key);
+      if (earlier && earlier.unit !== i) clashed.add(key);
       if (earlier && earlier.unit !== i) problems.push(file.problem(path, `address ${a} is also listed for unit "${earlier.id}" (line ${earlier.line}): an address may belong to one unit only: remove it here or there`));
       if (!earlier) addresses.set(key, { unit: i, id: u.id, line: line(path) });
     });
   });
+  problems.push(...partsOfOthers(file, terms.filter((t) => !clashed.has(t.key))));
+  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/**
+ * Names are found as substrings, the longest at each place winning (match/name-index.ts), so a
+ * name inside another unit's name takes nothing from it where that name is written out in full:
+ * 庐山西海风景名胜区 is one hit for 庐山西海. But people write a unit in more ways than the roster
+ * lists, and every other way that keeps the shorter name in it (庐山西海管理局 for an alias 庐山)
+ * counts for the shorter name's unit: a wrong unit, chosen without a doubt. So the shorter one is
+ * refused, naming the unit whose name it is part of.
+ */
+function partsOfOthers(file: YamlFile, terms: Term[]): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  for (const a of terms) {
+    const holders: Term[] = [];
+    for (const b of terms) {
+      if (b.unit !== a.unit && b.key !== a.key && b.key.includes(a.key) && !holders.some((h) => h.unit === b.unit)) holders.push(b);
+    }
+    const [first, ...more] = holders;
+    if (!first) continue;
+    const also = more.length === 0 ? '' : ` (it is also part of ${more.slice(0, 3).map((h) => `"${h.text}" of unit "${h.id}" (line ${h.line})`).join(', ')}${more.length > 3 ? ` and ${more.length - 3} more` : ''})`;
+    problems.push(
+      file.problem(
+        a.path,
+        `"${a.text}" is part of "${first.text}", a name of unit "${first.id}" (line ${first.line})${also}: the longer name wins only where it is written out in full, so mail that writes ${more.length === 0 ? 'that unit' : 'those units'} any other way with "${a.text}" in it would count for this unit: use a longer name here, or remove it`,
+      ),
+    );
+  }
   return problems;
 }
 
