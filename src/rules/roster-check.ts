@@ -1,3 +1,4 @@
+import { NameIndex } from '../match/name-index.js';
 import { isGenericOrgName, normalizeName } from './names.js';
 import type { Campaign, Unit } from './schema.js';
 import type { RuleProblem, YamlFile } from './yaml-file.js';
@@ -28,16 +29,16 @@ export function checkRoster(file: YamlFile, units: Unit[], campaign?: Campaign):
   /** Names on two units: one has to go, and until it does the clash is the one thing to say. */
   const clashed = new Set<string>();
   const addresses = new Map<string, { unit: number; id: string; line: number }>();
-  const organiser = new Set((campaign ? [campaign.organiser.name, ...campaign.organiser.names] : []).map(normalizeName));
+  const organiser = (campaign ? [campaign.organiser.name, ...campaign.organiser.names] : []).map((text) => ({ text, key: normalizeName(text) }));
   units.forEach((u, i) => {
     const idPath = ['units', i, 'id'];
     const prev = ids.get(u.id);
     if (prev !== undefined) problems.push(file.problem(idPath, `duplicate unit id "${u.id}" (also the unit at line ${prev}): ids must be unique: change one of them`));
     else ids.set(u.id, line(idPath));
-    [u.name, ...u.aliases].forEach((text, j) => {
+    const own = [u.name, ...u.aliases].map((text) => ({ text, key: normalizeName(text) }));
+    own.forEach(({ text, key }, j) => {
       const path = j === 0 ? ['units', i, 'name'] : ['units', i, 'aliases', j - 1];
-      const key = normalizeName(text);
-      const refused = refusal(text, key, j === 0 ? undefined : u.name, organiser);
+      const refused = refusal(text, key, j === 0 ? undefined : { unitName: u.name, others: own.filter((o) => o.key !== key).map((o) => o.key) }, organiser);
       if (refused) {
         problems.push(file.problem(path, refused));
         return;
@@ -55,7 +56,6 @@ export function checkRoster(file: YamlFile, units: Unit[], campaign?: Campaign):
       const path = ['units', i, 'addresses', j];
       const key = a.toLowerCase();
       const earlier = addresses.get(key);
-      if (earlier && earlier.unit !== i) clashed.add(key);
       if (earlier && earlier.unit !== i) problems.push(file.problem(path, `address ${a} is also listed for unit "${earlier.id}" (line ${earlier.line}): an address may belong to one unit only: remove it here or there`));
       if (!earlier) addresses.set(key, { unit: i, id: u.id, line: line(path) });
     });
@@ -94,14 +94,38 @@ function partsOfOthers(file: YamlFile, terms: Term[]): RuleProblem[] {
 
 /**
  * Why a unit's name or alias can never identify it, whatever the rest of the roster says; none
- * when it can. `unitName` is the unit's official name when `text` is one of its aliases.
+ * when it can. `alias` is set when `text` is an alias: the unit's official name and the keys of
+ * its other names.
  */
-function refusal(text: string, key: string, unitName: string | undefined, organiser: Set<string>): string | undefined {
+function refusal(text: string, key: string, alias: { unitName: string; others: string[] } | undefined, organiser: Array<{ text: string; key: string }>): string | undefined {
   if ([...key].length < 2) return `"${text}" is too short to match safely: use two or more characters`;
-  if (organiser.has(key)) return `"${text}" is one of the organiser's own names (campaign.yaml organiser.names): remove it here`;
+  if (organiser.some((o) => o.key === key)) return `"${text}" is one of the organiser's own names (campaign.yaml organiser.names): remove it here`;
   if (isGenericOrgName(key)) {
-    const fix = unitName ? `remove it, or write it with the unit's own name (as in "${unitName}")` : 'write the unit\'s full name here, with its place (修水县总工会, 九江市教育局)';
+    const fix = alias ? `remove it, or write it with the unit's own name (as in "${alias.unitName}")` : 'write the unit\'s full name here, with its place (修水县总工会, 九江市教育局)';
     return `"${text}" only says what kind of body this is (a 工会, a 委员会, a 局) and is in the mail of nearly every unit: it would count that mail for this unit: ${fix}`;
   }
+  // The organiser's names consume their text where they are written in full, but the organiser
+  // writes itself in more ways than organiser.names lists (总工会经济技术部, 江西省九江市总工会):
+  // in its own mail and in the notice every unit quotes back.
+  const inside = organiser.find((o) => o.key.includes(key));
+  if (inside) return `"${text}" is part of the organiser's name "${inside.text}" (campaign.yaml organiser): the organiser's own text, and the notice units quote back, written any way that keeps "${text}" would count for this unit: remove it here`;
+  if (alias) {
+    const holds = organiser.find((o) => key.includes(o.key));
+    if (holds && !namesUnitWithout(key, alias.others, organiser)) {
+      return `"${text}" contains the organiser's name "${holds.text}" and none of this unit's other names (as 瑞昌市劳动竞赛委员会 contains 瑞昌市): it may be the organiser itself written another way, and the organiser's text written so would count for this unit: remove it, or, if it is another body, also list the part of it that names this unit alone as an alias`;
+    }
+  }
   return undefined;
+}
+
+/**
+ * Whether `key` would name the unit through its other names alone, read the way matching reads
+ * it: 瑞昌市劳动竞赛委员会 is 瑞昌市 and then the organiser's 市劳动竞赛委员会, so an alias that
+ * spells it out adds nothing the organiser's text could trigger. Names the roster check refuses
+ * (inside an organiser's name, generic, too short) do not count.
+ */
+function namesUnitWithout(key: string, others: string[], organiser: Array<{ text: string; key: string }>): boolean {
+  const usable = others.filter((k) => [...k].length >= 2 && !isGenericOrgName(k) && !organiser.some((o) => o.key.includes(k)));
+  const index = new NameIndex([...usable.map((term) => ({ term, unit: 'this' })), ...organiser.map((o) => ({ term: o.key, unit: null }))]);
+  return index.find(key).some((h) => h.unit !== null);
 }
