@@ -118,3 +118,12 @@ describe("roster check: an alias and the organiser's names", () => {
     expect(problems).toEqual([expect.stringMatching(new RegExp(`^units\\.yaml:${lineOf('[共青城市, 共青城, 共青城市劳动竞赛委员会]')}:\\d+: "共青城市劳动竞赛委员会" contains the organiser's name "市劳动竞赛委员会" and none of this unit's other names`))]);
   });
 });
+
+describe("roster check: the campaign's own mailbox", () => {
+  it('refuses it as a unit address, whatever its case', () => {
+    const problems = rosterProblems((t) => replaceOnce(t, 'addresses: [csqzgh@126.com]', 'addresses: [csqzgh@126.com, JJSZJJB@sina.com]'));
+    expect(problems).toEqual([
+      expect.stringMatching(new RegExp(`^units\\.yaml:${lineOf('csqzgh@126.com')}:\\d+: JJSZJJB@sina\\.com is the campaign's own mailbox \\(campaign\\.yaml mailbox\\): mail from it is ours and never a unit's: remove it here$`)),
+    ]);
+  });
+});

@@ -16,7 +16,8 @@ interface Term {
 /**
  * Catches the roster mistakes that would make matching wrong or ambiguous: one id, name or
  * address on two units, an alias that is only a generic word such as 工会 or 人民政府 (see
- * names.ts), or an organiser's own name listed as a unit alias (it would match every message).
+ * names.ts), an organiser's own name listed as a unit alias (it would match every message), or
+ * the campaign's own mailbox as a unit's address.
  * A clash is reported at the later entry and names the line of the earlier one.
  */
 export function checkRoster(file: YamlFile, units: Unit[], campaign?: Campaign): RuleProblem[] {
@@ -55,6 +56,10 @@ export function checkRoster(file: YamlFile, units: Unit[], campaign?: Campaign):
     u.addresses.forEach((a, j) => {
       const path = ['units', i, 'addresses', j];
       const key = a.toLowerCase();
+      if (campaign && key === campaign.mailbox.toLowerCase()) {
+        problems.push(file.problem(path, `${a} is the campaign's own mailbox (campaign.yaml mailbox): mail from it is ours and never a unit's: remove it here`));
+        return;
+      }
       const earlier = addresses.get(key);
       if (earlier && earlier.unit !== i) problems.push(file.problem(path, `address ${a} is also listed for unit "${earlier.id}" (line ${earlier.line}): an address may belong to one unit only: remove it here or there`));
       if (!earlier) addresses.set(key, { unit: i, id: u.id, line: line(path) });
