@@ -1,4 +1,4 @@
-import { normalizeName } from '../rules/index.js';
+import { normalizeName } from '../rules/names.js';
 
 export interface NameHit {
   /** Unit id, or null for an organiser's name (found so that it can be ignored). */

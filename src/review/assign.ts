@@ -1,6 +1,6 @@
 import { NO_UNIT } from '../match/assigned.js';
 import type { Outcome } from '../pipeline/pipeline.js';
-import { normalizeName } from '../rules/index.js';
+import { normalizeName } from '../rules/names.js';
 import type { App } from '../service/app.js';
 import { learnAddress } from './learned-addresses.js';
 

@@ -55,7 +55,7 @@ describe('rules', () => {
 
   it('refuses a name on two units, an organiser name as alias, and a YAML syntax error', () => {
     expect(problemsAfter((d) => replaceIn(d, 'units.yaml', 'aliases: [武宁县, 武宁县劳动竞赛委员会, 武宁]', 'aliases: [武宁县, 浔阳区, 市总工会]'))).toEqual([
-      expect.stringMatching(/^units\.yaml:\d+:\d+: "浔阳区" is also a name of unit "xunyang": a name may belong to one unit only$/),
+      expect.stringMatching(/^units\.yaml:\d+:\d+: "浔阳区" is also a name of unit "xunyang" \(line \d+\): a name may belong to one unit only: remove it here or there$/),
       expect.stringMatching(/^units\.yaml:\d+:\d+: "市总工会" is one of the organiser's own names \(campaign\.yaml organiser\.names\): remove it here$/),
     ]);
     expect(problemsAfter((d) => replaceIn(d, 'documents.yaml', '    label: 参赛报名表', '    label: [参赛报名表'))).toEqual([expect.stringMatching(/^documents\.yaml:(7|8):\d+: YAML: .*\(check indentation, colons and quoting\)$/)]);
