@@ -18,7 +18,8 @@ export const CampaignSchema = z.strictObject({
   organiser: z.strictObject({
     name: nonEmpty,
     department: nonEmpty,
-    phone: z.union([z.string(), z.number()]).transform(String),
+    /** Text, quoted in YAML: unquoted, 07928227328 is read as the number 7928227328. */
+    phone: nonEmpty,
     /** Names by which the organiser itself is written; never evidence of a sender's unit. */
     names: z.array(nonEmpty).default([]),
   }),

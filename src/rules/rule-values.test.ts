@@ -1,0 +1,66 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { copyRules } from '../testing/app.js';
+import { loadRules, RulesError, formatProblem } from './index.js';
+
+/** The problems `rules check` reports after `edit` changes a copy of the shipped rules. */
+function problemsAfter(edit: (dir: string) => void): string[] {
+  const dir = copyRules();
+  edit(dir);
+  try {
+    loadRules(dir);
+  } catch (err) {
+    if (err instanceof RulesError) return err.problems.map((p) => formatProblem(p).replace(dir + '/', ''));
+    throw err;
+  }
+  return [];
+}
+
+/** Replaces `from` (which must be there) with `to` in a rules file; returns the 1-based line it was on. */
+function replaceIn(dir: string, file: string, from: string, to: string): number {
+  const p = join(dir, file);
+  const text = readFileSync(p, 'utf8');
+  const at = text.indexOf(from);
+  if (at < 0) throw new Error(`${from} not in ${file}`);
+  writeFileSync(p, text.replace(from, to));
+  return text.slice(0, at).split('\n').length;
+}
+
+/** Replaces the line starting with `start` (after indentation); returns its 1-based number. */
+function replaceLine(dir: string, file: string, start: string, to: string): number {
+  const p = join(dir, file);
+  const lines = readFileSync(p, 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.trimStart().startsWith(start));
+  if (i < 0) throw new Error(`no line starting ${start} in ${file}`);
+  lines[i] = to;
+  writeFileSync(p, lines.join('\n'));
+  return i + 1;
+}
+
+describe('rules check: values YAML reads as something else', () => {
+  it('a phone number without quotes: read as a number, its leading zero dropped, and how to quote it', () => {
+    let line = 0;
+    const problems = problemsAfter((d) => (line = replaceIn(d, 'campaign.yaml', 'phone: "0792-8227328"', 'phone: 07928227328')));
+    expect(problems).toEqual([
+      `campaign.yaml:${line}:10: organiser.phone: 07928227328 was read as a number, and YAML drops its leading zero (it would be 7928227328): it is text here, so write it in quotes, e.g. "07928227328"`,
+    ]);
+  });
+
+  it('an alias that is a number: read as a number, quote it', () => {
+    let line = 0;
+    const problems = problemsAfter((d) => (line = replaceIn(d, 'units.yaml', 'aliases: [浔阳区, ', 'aliases: [110, 浔阳区, ')));
+    expect(problems).toEqual([`units.yaml:${line}:15: units.0.aliases.0: 110 was read as a number: it is text here, so write it in quotes, e.g. "110"`]);
+  });
+
+  it('a list item on its own line, and true read as a yes/no value', () => {
+    const problems = problemsAfter((d) => {
+      replaceIn(d, 'campaign.yaml', '    - 九江市总工会\n', '    - 0792\n');
+      replaceIn(d, 'campaign.yaml', '    - 参赛\n', '    - true\n');
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^campaign\.yaml:\d+:7: organiser\.names\.0: 0792 was read as a number, and YAML drops its leading zero \(it would be 792\): it is text here, so write it in quotes, e.g\. "0792"$/),
+      expect.stringMatching(/^campaign\.yaml:\d+:7: replies\.campaign_keywords\.4: true was read as true \(a yes\/no value\), not as text: write it in quotes, e\.g\. "true"$/),
+    ]);
+  });
+});
