@@ -64,3 +64,30 @@ describe('rules check: values YAML reads as something else', () => {
     ]);
   });
 });
+
+describe('rules check: a key with nothing after it', () => {
+  it('is reported as empty, with what to write there (and that a field with a default may go)', () => {
+    const lines: number[] = [];
+    const problems = problemsAfter((d) => {
+      lines.push(replaceLine(d, 'campaign.yaml', 'deadline: 2021-07-22T23:59:59+08:00', 'deadline:'));
+      lines.push(replaceLine(d, 'units.yaml', 'aliases: [浔阳区, ', '    aliases:'));
+      lines.push(replaceLine(d, 'campaign.yaml', 'department: 市总工会经济技术部', '  department: ""'));
+    });
+    expect(problems).toEqual([
+      `campaign.yaml:${lines[2]}:15: organiser.department: is empty: write the organiser's department, e.g. 市总工会经济技术部`,
+      `campaign.yaml:${lines[0]}:10: deadline: is empty: write an ISO time with an offset, e.g. 2021-07-22T23:59:59+08:00`,
+      `units.yaml:${lines[1]}:13: units.0.aliases: is empty: write a list of the other ways the unit is written, e.g. [浔阳区, 浔阳区工会], or remove the line`,
+    ]);
+  });
+
+  it('an empty list item and an empty section are named too', () => {
+    const problems = problemsAfter((d) => {
+      replaceIn(d, 'campaign.yaml', '    - 九江市总工会\n', '    -\n');
+      replaceIn(d, 'campaign.yaml', 'staff:\n  # Who receives the daily digest.\n  digest_recipients:\n    - jjszjjb@sina.com\n', 'staff:\n');
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^campaign\.yaml:\d+:6: organiser\.names\.0: is empty \(a "-" with nothing after it\): write the item, or remove the line$/),
+      expect.stringMatching(/^campaign\.yaml:\d+:7: staff: is empty: write its fields on the lines below it, indented \(digest_recipients\), or remove the line$/),
+    ]);
+  });
+});

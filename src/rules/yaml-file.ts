@@ -83,6 +83,6 @@ export class YamlFile {
     if (this.parseProblems.length > 0) return { problems: this.parseProblems };
     const result = schema.safeParse(this.data ?? {}, { reportInput: true });
     if (result.success) return { value: result.data, problems: [] };
-    return { problems: result.error.issues.map((issue) => this.problem(issue.path, describeIssue(issue, { written: this.written(issue.path) }))) };
+    return { problems: result.error.issues.map((issue) => this.problem(issue.path, describeIssue(issue, { written: this.written(issue.path), schema }))) };
   }
 }
