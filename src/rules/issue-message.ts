@@ -42,12 +42,41 @@ const WHAT_TO_WRITE: Record<string, string> = {
   'kinds.*.content_keywords': 'a list of words in the document\'s title, e.g. [参赛报名表]',
   'kinds.*.table_headers': 'a list of column headers, e.g. [单位, 联系人, 联系电话]',
   'kinds.*.structure_keywords': 'a list of section headings, e.g. [指导思想, 组织领导]',
+  form_fields: 'the column headers of a registration form for each field read from it, unit, contact and phone at least, as the README shows under "Rules"',
+  'form_fields.unit': 'a list of the column headers naming the unit, e.g. [单位, 单位名称, 参赛单位]',
+  'form_fields.contact': 'a list of the column headers of the contact person, e.g. [联系人, 负责人, 经办人]',
+  'form_fields.phone': 'a list of the column headers of the contact\'s phone, e.g. [联系电话, 电话, 手机]',
+  'form_fields.project': 'a list of the column headers of the project, e.g. [竞赛项目, 项目名称]',
+  'form_fields.participants': 'a list of the column headers of the number of participants, e.g. [参赛人数, 人数]',
+  'form_fields.notes': 'a list of the column headers of remarks, e.g. [备注, 说明]',
 };
+
+/** What a field is for, where leaving it out or empty costs more than a default (said after what to write). */
+const WHAT_IT_IS_FOR: Record<string, string> = {
+  form_fields: 'without them no registration form can be read',
+  'form_fields.unit':
+    'the unit a form names is evidence of who sent it (form_unit in units.yaml), and a form whose unit cannot be found is answered with 报名表未写明参赛单位',
+  'form_fields.contact': 'a form whose contact person cannot be found is answered with 报名表未填写联系人',
+  'form_fields.phone': 'a form whose phone number cannot be found is answered with 报名表未填写联系电话, and the numbers found are checked',
+  'form_fields.project': 'the digest\'s workbook lists each unit\'s projects',
+  'form_fields.participants': 'the digest\'s workbook lists each unit\'s number of participants',
+  'form_fields.notes': 'the digest\'s workbook lists each unit\'s remarks',
+};
+
+function patternOf(path: ReadonlyArray<PropertyKey>): string[] {
+  const key = path.map((p) => (typeof p === 'number' ? '*' : String(p))).join('.');
+  return [key, key.replace(/^kinds\.[^.]+/, 'kinds.*')];
+}
 
 /** The entry of WHAT_TO_WRITE for a path, list positions matched by `*`. */
 function whatToWrite(path: ReadonlyArray<PropertyKey>): string | undefined {
-  const key = path.map((p) => (typeof p === 'number' ? '*' : String(p))).join('.');
-  return WHAT_TO_WRITE[key] ?? WHAT_TO_WRITE[key.replace(/^kinds\.[^.]+/, 'kinds.*')];
+  return patternOf(path).map((k) => WHAT_TO_WRITE[k]).find((w) => w !== undefined);
+}
+
+/** " (what it is for)" when WHAT_IT_IS_FOR has the field, else "". */
+function whatItIsFor(path: ReadonlyArray<PropertyKey>): string {
+  const why = patternOf(path).map((k) => WHAT_IT_IS_FOR[k]).find((w) => w !== undefined);
+  return why ? ` (${why})` : '';
 }
 
 type Def = { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
@@ -107,7 +136,14 @@ function emptyValue(where: string, issue: z.core.$ZodIssue, source: IssueSource)
   const item = typeof issue.path[issue.path.length - 1] === 'number';
   if (item && !whatToWrite(issue.path)) return `${where}is empty (a "-" with nothing after it): write the item, or remove the line`;
   const orRemove = item ? ', or remove this item' : mayBeLeftOut(field) ? ', or remove the line' : '';
-  return `${where}is empty: write ${describeWanted(issue, field)}${orRemove}`;
+  const what = issue.code === 'too_small' && issue.origin === 'array' ? 'is an empty list' : 'is empty';
+  return `${where}${what}: write ${describeWanted(issue, field)}${orRemove}${whatItIsFor(issue.path)}`;
+}
+
+/** A field that is not there: add it, with what it holds when that is known. */
+function missingField(where: string, issue: z.core.$ZodIssue): string {
+  const what = whatToWrite(issue.path);
+  return `${where}is required: add it${what ? `, with ${what}` : ''}${whatItIsFor(issue.path)}`;
 }
 
 /** A zod issue in plain words: what is wrong with the value, and what to write instead. */
@@ -117,7 +153,7 @@ export function describeIssue(issue: z.core.$ZodIssue, source: IssueSource = {})
     case 'unrecognized_keys':
       return `${where}unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}: check the spelling or remove it`;
     case 'invalid_type':
-      if (issue.input === undefined) return `${where}is required: add it`;
+      if (issue.input === undefined) return missingField(where, issue);
       // `deadline:` with nothing after it is null in YAML, not a wrong type.
       if (issue.input === null) return emptyValue(where, issue, source);
       if (issue.expected === 'string' && (typeof issue.input === 'number' || typeof issue.input === 'boolean')) return where + readAsText(issue.input, source.written);
@@ -127,6 +163,8 @@ export function describeIssue(issue: z.core.$ZodIssue, source: IssueSource = {})
     case 'too_small':
       // `name: ""`, or a name of spaces only.
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return emptyValue(where, issue, source);
+      // `contact: []`, where a list must name something; lists with their own message keep it.
+      if (issue.origin === 'array' && Number(issue.minimum) === 1 && whatToWrite(issue.path)) return emptyValue(where, issue, source);
       return `${where}${issue.message}`;
     default:
       return `${where}${issue.message}`;

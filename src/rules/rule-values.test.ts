@@ -91,3 +91,34 @@ describe('rules check: a key with nothing after it', () => {
     ]);
   });
 });
+
+describe('rules check: documents.yaml form_fields', () => {
+  it('refuses an empty list of headers, saying what the field is for', () => {
+    let line = 0;
+    const problems = problemsAfter((d) => (line = replaceLine(d, 'documents.yaml', 'contact: [', '  contact: []')));
+    expect(problems).toEqual([
+      `documents.yaml:${line}:12: form_fields.contact: is an empty list: write a list of the column headers of the contact person, e.g. [联系人, 负责人, 经办人] (a form whose contact person cannot be found is answered with 报名表未填写联系人)`,
+    ]);
+    expect(problemsAfter((d) => replaceLine(d, 'documents.yaml', 'notes: [', '  notes: []'))).toEqual([
+      expect.stringMatching(/^documents\.yaml:\d+:10: form_fields\.notes: is an empty list: write a list of the column headers of remarks, e\.g\. \[备注, 说明\], or remove the line \(the digest's workbook lists each unit's remarks\)$/),
+    ]);
+  });
+
+  it('requires the unit, contact and phone fields the registration-form reader needs, and the section itself', () => {
+    const problems = problemsAfter((d) => {
+      replaceLine(d, 'documents.yaml', 'unit: [', '');
+      replaceLine(d, 'documents.yaml', 'phone: [', '');
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^documents\.yaml:\d+:3: form_fields\.unit: is required: add it, with a list of the column headers naming the unit, e\.g\. \[单位, 单位名称, 参赛单位\] \(the unit a form names is evidence of who sent it \(form_unit in units\.yaml\), and a form whose unit cannot be found is answered with 报名表未写明参赛单位\)$/),
+      expect.stringMatching(/^documents\.yaml:\d+:3: form_fields\.phone: is required: add it, with a list of the column headers of the contact's phone, e\.g\. \[联系电话, 电话, 手机\] \(a form whose phone number cannot be found is answered with 报名表未填写联系电话, and the numbers found are checked\)$/),
+    ]);
+    const withoutSection = problemsAfter((d) => {
+      const p = join(d, 'documents.yaml');
+      writeFileSync(p, readFileSync(p, 'utf8').replace(/^form_fields:\n(?: {2}.*\n)+/m, ''));
+    });
+    expect(withoutSection).toEqual([
+      expect.stringMatching(/^documents\.yaml:\d+:1: form_fields: is required: add it, with the column headers of a registration form for each field read from it, unit, contact and phone at least, as the README shows under "Rules" \(without them no registration form can be read\)$/),
+    ]);
+  });
+});

@@ -132,11 +132,22 @@ export type KindRule = z.infer<typeof KindRuleSchema>;
 export const FORM_FIELDS = ['unit', 'project', 'participants', 'contact', 'phone', 'notes'] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
+/** Column headers of one form field; an empty list would read nothing (issue-message.ts says what each is for). */
+const headerList = z.array(nonEmpty).min(1, { message: 'list at least one column header' });
+
 export const DocumentsFileSchema = z.strictObject({
   kinds: z.strictObject({ registration: KindRuleSchema, plan: KindRuleSchema }),
-  form_fields: z
-    .strictObject(Object.fromEntries(FORM_FIELDS.map((f) => [f, z.array(nonEmpty).default([])])) as Record<FormField, z.ZodDefault<z.ZodArray<typeof nonEmpty>>>)
-    .optional(),
+  // unit, contact and phone are what the registration-form reader must find
+  // (classify/registration-form.ts): a form without them is answered as incomplete, so they need
+  // headers. The others only fill the digest's workbook.
+  form_fields: z.strictObject({
+    unit: headerList,
+    contact: headerList,
+    phone: headerList,
+    project: headerList.default([]),
+    participants: headerList.default([]),
+    notes: headerList.default([]),
+  } satisfies Record<FormField, z.ZodType>),
   limits: z
     .strictObject({
       /** Largest single attachment read, in bytes. */
