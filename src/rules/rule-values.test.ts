@@ -122,3 +122,21 @@ describe('rules check: documents.yaml form_fields', () => {
     ]);
   });
 });
+
+describe('rules check: campaign.yaml times that do not exist', () => {
+  it('names the deadline, the opening, the paper deadline and a reminder time as not existing, at their lines', () => {
+    const lines: number[] = [];
+    const problems = problemsAfter((d) => {
+      lines.push(replaceLine(d, 'campaign.yaml', 'opens: ', 'opens: 2021-02-30T00:00:00+08:00'));
+      lines.push(replaceLine(d, 'campaign.yaml', 'deadline: 2021-07-22', 'deadline: 2021-07-22T24:30:00+08:00'));
+      lines.push(replaceLine(d, 'campaign.yaml', '# deadline: 2021-07-22', '  deadline: 2021-06-31T23:59:59+08:00'));
+      lines.push(replaceIn(d, 'campaign.yaml', 'at: "09:00"', 'at: "25:00"'));
+    });
+    expect(problems).toEqual([
+      `campaign.yaml:${lines[0]}:8: opens: 2021-02-30T00:00:00+08:00 names a date that does not exist: February 2021 has 28 days: write a real date, e.g. 2021-02-28T00:00:00+08:00`,
+      `campaign.yaml:${lines[1]}:11: deadline: 2021-07-22T24:30:00+08:00 names a time that does not exist: hours go from 00 to 23 (the end of a day is 23:59:59), e.g. 2021-07-22T23:59:59+08:00`,
+      `campaign.yaml:${lines[2]}:13: paper.deadline: 2021-06-31T23:59:59+08:00 names a date that does not exist: June 2021 has 30 days: write a real date, e.g. 2021-06-30T23:59:59+08:00`,
+      `campaign.yaml:${lines[3]}:11: reminders.times.0.at: "25:00" is a time of day that does not exist: hours go from 00 to 23, e.g. "09:00" or "23:00"`,
+    ]);
+  });
+});

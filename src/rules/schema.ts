@@ -1,11 +1,16 @@
 import { z } from 'zod';
+import { isoTimeProblem, timeOfDayProblem } from './iso-time.js';
 
 /** The items a unit can be asked for. `paper` is the sealed paper copy, recorded by hand. */
 export const ITEM_KINDS = ['registration', 'plan'] as const;
 export type ItemKind = (typeof ITEM_KINDS)[number];
 export type DocumentKind = ItemKind | 'other';
 
-const isoWithOffset = z.iso.datetime({ offset: true, message: 'must be an ISO time with an offset, e.g. 2021-07-22T23:59:59+08:00' });
+/** An ISO time with an offset that exists (iso-time.ts names 2021-02-30 and 24:30 as such). */
+const isoWithOffset = z.string().superRefine((s, ctx) => {
+  const problem = isoTimeProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 const email = z.email({ message: 'must be an email address, e.g. someone@example.com' });
 const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
 
@@ -78,7 +83,10 @@ export const CampaignSchema = z.strictObject({
             /** Days before the deadline's day (0: on the deadline's day). */
             days_before: z.number().int().min(0, { message: 'must be 0 (the deadline day) or more' }),
             /** Time of day in the campaign's time zone, "HH:MM" (quote it in YAML). */
-            at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a time of day as "HH:MM", e.g. "09:00"' }),
+            at: z.string().superRefine((s, ctx) => {
+              const problem = timeOfDayProblem(s);
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            }),
           }),
         )
         .default([]),
