@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Liquid, type Template } from 'liquidjs';
 import { readRulesText } from './text-file.js';
+import { templateProblem, unpairedTag } from './template-errors.js';
 import type { RuleProblem } from './yaml-file.js';
 
 export const REPLY_KINDS = ['ack', 'missing', 'late', 'review'] as const;
@@ -132,6 +133,11 @@ export function loadTemplates(dir: string): { templates?: ReplyTemplates; proble
       continue;
     }
     const text = read.text;
+    const unpaired = unpairedTag(engine, text, file);
+    if (unpaired) {
+      problems.push(unpaired);
+      continue;
+    }
     try {
       const parsed = engine.parse(text, file);
       // Only the review reply can go out without a unit.
@@ -143,10 +149,7 @@ export function loadTemplates(dir: string): { templates?: ReplyTemplates; proble
       for (const ctx of samples) engine.renderSync(parsed, ctx);
       templates[kind] = parsed;
     } catch (err) {
-      const e = err as Error & { token?: { getPosition?: () => [number, number] } };
-      const [line, column] = e.token?.getPosition?.() ?? [1, 1];
-      const hint = e.name === 'UndefinedVariableError' ? ' (use only the variables listed in the README, "Reply templates")' : '';
-      problems.push({ file, line, column, message: `${e.message.replace(/, line:\d+, col:\d+.*$/s, '')}${hint}` });
+      problems.push(templateProblem(engine, err, file));
     }
   }
   return problems.length > 0 ? { problems } : { templates: templates as ReplyTemplates, problems };
