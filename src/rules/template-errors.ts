@@ -104,8 +104,17 @@ interface LiquidLikeError extends Error {
   token?: { getPosition(): [number, number]; getText(): string; input: string; begin: number; end: number };
 }
 
-/** A liquidjs parse or render error as a problem at its place in the template file. */
-export function templateProblem(engine: Liquid, err: unknown, file: string): RuleProblem {
+/**
+ * A liquidjs parse or render error as a problem at its place in the template file; `sample`
+ * says which sample context a render error came from (an error inside {% if late %} is met
+ * only by a late sample).
+ */
+export function templateProblem(engine: Liquid, err: unknown, file: string, sample?: { label: string; context: object }): RuleProblem {
+  const problem = describeError(engine, err, file, sample?.context);
+  return sample ? { ...problem, message: `${problem.message}; found rendering it with sample data where ${sample.label}` } : problem;
+}
+
+function describeError(engine: Liquid, err: unknown, file: string, context?: object): RuleProblem {
   const e = err as LiquidLikeError;
   const token = e.token;
   const [line, column] = token?.getPosition() ?? [1, 1];
@@ -114,7 +123,16 @@ export function templateProblem(engine: Liquid, err: unknown, file: string): Rul
   const bare = String(e.message ?? err).replace(/, (?:file:.*?, )?line:\d+, col:\d+[\s\S]*$/, '');
   const text = token ? shown(token.getText()) : '';
   let m: RegExpExecArray | null;
-  if (e.name === 'UndefinedVariableError') return { ...at, message: `${bare} (use only the variables listed in the README, "Reply templates")` };
+  if (e.name === 'UndefinedVariableError') {
+    // `missing.first.label` of a complete unit: the variable exists, its list is empty.
+    const name = bare.replace(/^undefined variable: /, '');
+    const root = /^[\w]+/.exec(name)?.[0] ?? '';
+    const list = context && (context as Record<string, unknown>)[root];
+    if (Array.isArray(list) && list.length === 0 && name !== root) {
+      return { ...at, message: `${name} does not exist when ${root} is empty: put it inside {% if ${root}.size > 0 %} … {% endif %}` };
+    }
+    return { ...at, message: `${bare} (use only the variables listed in the README, "Reply templates")` };
+  }
   if ((m = /^undefined filter: (\S+)$/.exec(bare))) {
     const name = m[1]!;
     // Point at the filter's name, not at the {{ that holds it.
