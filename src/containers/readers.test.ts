@@ -12,7 +12,7 @@ import { normaliseRar4Names, readSevenZip } from './sevenzip.js';
 import { parseTnef, readTnef } from './tnef.js';
 import { readZip } from './zip.js';
 
-const limits = DocumentsFileSchema.parse({ kinds: { registration: { label: 'a' }, plan: { label: 'b' } } }).limits;
+const limits = DocumentsFileSchema.parse({ kinds: { registration: { label: 'a' }, plan: { label: 'b' } }, form_fields: { unit: ['单位'], contact: ['联系人'], phone: ['电话'] } }).limits;
 const budget = (over: Partial<typeof limits> = {}) => new ExpansionBudget({ ...limits, ...over });
 
 describe('format from the bytes, not the name', () => {

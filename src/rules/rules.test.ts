@@ -50,7 +50,7 @@ describe('rules', () => {
     const lines = readFileSync(join(dir, 'campaign.yaml'), 'utf8').split('\n');
     const line = lines.findIndex((l) => l.startsWith('deadline:')) + 1;
     const problems = problemsAfter((d) => replaceIn(d, 'campaign.yaml', 'deadline: 2021-07-22T23:59:59+08:00', 'deadline: 2021-07-22'));
-    expect(problems).toEqual([`campaign.yaml:${line}:11: deadline: must be an ISO time with an offset, e.g. 2021-07-22T23:59:59+08:00`]);
+    expect(problems).toEqual([`campaign.yaml:${line}:11: deadline: 2021-07-22 is a date without a time: add the time and the offset, e.g. 2021-07-22T23:59:59+08:00 for the end of that day`]);
   });
 
   it('refuses a name on two units, an organiser name as alias, and a YAML syntax error', () => {

@@ -1,11 +1,16 @@
 import { z } from 'zod';
+import { isoTimeProblem, timeOfDayProblem } from './iso-time.js';
 
 /** The items a unit can be asked for. `paper` is the sealed paper copy, recorded by hand. */
 export const ITEM_KINDS = ['registration', 'plan'] as const;
 export type ItemKind = (typeof ITEM_KINDS)[number];
 export type DocumentKind = ItemKind | 'other';
 
-const isoWithOffset = z.iso.datetime({ offset: true, message: 'must be an ISO time with an offset, e.g. 2021-07-22T23:59:59+08:00' });
+/** An ISO time with an offset that exists (iso-time.ts names 2021-02-30 and 24:30 as such). */
+const isoWithOffset = z.string().superRefine((s, ctx) => {
+  const problem = isoTimeProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 const email = z.email({ message: 'must be an email address, e.g. someone@example.com' });
 const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
 
@@ -18,7 +23,8 @@ export const CampaignSchema = z.strictObject({
   organiser: z.strictObject({
     name: nonEmpty,
     department: nonEmpty,
-    phone: z.union([z.string(), z.number()]).transform(String),
+    /** Text, quoted in YAML: unquoted, 07928227328 is read as the number 7928227328. */
+    phone: nonEmpty,
     /** Names by which the organiser itself is written; never evidence of a sender's unit. */
     names: z.array(nonEmpty).default([]),
   }),
@@ -77,7 +83,10 @@ export const CampaignSchema = z.strictObject({
             /** Days before the deadline's day (0: on the deadline's day). */
             days_before: z.number().int().min(0, { message: 'must be 0 (the deadline day) or more' }),
             /** Time of day in the campaign's time zone, "HH:MM" (quote it in YAML). */
-            at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a time of day as "HH:MM", e.g. "09:00"' }),
+            at: z.string().superRefine((s, ctx) => {
+              const problem = timeOfDayProblem(s);
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            }),
           }),
         )
         .default([]),
@@ -131,11 +140,22 @@ export type KindRule = z.infer<typeof KindRuleSchema>;
 export const FORM_FIELDS = ['unit', 'project', 'participants', 'contact', 'phone', 'notes'] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
+/** Column headers of one form field; an empty list would read nothing (issue-message.ts says what each is for). */
+const headerList = z.array(nonEmpty).min(1, { message: 'list at least one column header' });
+
 export const DocumentsFileSchema = z.strictObject({
   kinds: z.strictObject({ registration: KindRuleSchema, plan: KindRuleSchema }),
-  form_fields: z
-    .strictObject(Object.fromEntries(FORM_FIELDS.map((f) => [f, z.array(nonEmpty).default([])])) as Record<FormField, z.ZodDefault<z.ZodArray<typeof nonEmpty>>>)
-    .optional(),
+  // unit, contact and phone are what the registration-form reader must find
+  // (classify/registration-form.ts): a form without them is answered as incomplete, so they need
+  // headers. The others only fill the digest's workbook.
+  form_fields: z.strictObject({
+    unit: headerList,
+    contact: headerList,
+    phone: headerList,
+    project: headerList.default([]),
+    participants: headerList.default([]),
+    notes: headerList.default([]),
+  } satisfies Record<FormField, z.ZodType>),
   limits: z
     .strictObject({
       /** Largest single attachment read, in bytes. */

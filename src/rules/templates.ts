@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { Liquid, type Template } from 'liquidjs';
 import { readRulesText } from './text-file.js';
+import { templateProblem, unpairedTag } from './template-errors.js';
+import { reminderSamples, replySamples, type Sample } from './template-samples.js';
 import type { RuleProblem } from './yaml-file.js';
 
 export const REPLY_KINDS = ['ack', 'missing', 'late', 'review'] as const;
@@ -59,39 +61,7 @@ export interface ReminderContext {
   paper: PaperContext;
 }
 
-const SAMPLE_CAMPAIGN: CampaignContext = {
-  title: '示例征集',
-  mailbox: 'box@example.com',
-  deadline: '2021年7月22日 23:59',
-  organiser: { name: '组织单位', department: '某部', phone: '0000000' },
-};
-
-const SAMPLE_PAPER: PaperContext = { label: '加盖单位公章的纸质版', required: true, received: false, received_on: '', late: false, deadline: '2021年7月22日 23:59', deliver_to: '某部' };
-
-export const SAMPLE_CONTEXT: ReplyContext = {
-  campaign: SAMPLE_CAMPAIGN,
-  unit: { id: 'sample', name: '示例单位' },
-  message: { subject: '报送材料', from: 'a@example.com', received_at: '2021年7月20日 10:00:00' },
-  late: false,
-  complete: false,
-  complete_on_time: false,
-  paper: SAMPLE_PAPER,
-  received: [{ kind: 'registration', label: '参赛报名表', filename: '报名表.xlsx', replaced: false }],
-  on_file: [{ kind: 'registration', label: '参赛报名表', filename: '报名表.xlsx', received_at: '2021年7月20日 10:00', late: false, this_message: true, replaced: true }],
-  other_files: [{ filename: '说明.docx' }],
-  missing: [{ kind: 'plan', label: '竞赛实施方案' }],
-  unreadable: [{ filename: '扫描件.pdf', reason: '扫描件，无法读取文字' }],
-  links: [],
-};
-
-export const SAMPLE_REMINDER: ReminderContext = {
-  campaign: SAMPLE_CAMPAIGN,
-  unit: { id: 'sample', name: '示例单位' },
-  reminder: { days_before: 3, at: '2021年7月19日 09:00' },
-  on_file: SAMPLE_CONTEXT.on_file,
-  missing: SAMPLE_CONTEXT.missing,
-  paper: SAMPLE_PAPER,
-};
+export { SAMPLE_CONTEXT, SAMPLE_REMINDER } from './template-samples.js';
 
 /** The reply templates, and the reminder template when there is one (it is needed only with reminder times). */
 export type ReplyTemplates = Record<ReplyTemplateKind, Template[]> & { reminder?: Template[] };
@@ -132,22 +102,29 @@ export function loadTemplates(dir: string): { templates?: ReplyTemplates; proble
       continue;
     }
     const text = read.text;
-    try {
-      const parsed = engine.parse(text, file);
-      // Only the review reply can go out without a unit.
-      const paperStates = [SAMPLE_PAPER, { ...SAMPLE_PAPER, received: true, received_on: '2021年7月20日' }, { ...SAMPLE_PAPER, required: false }];
-      const samples: object[] =
-        kind === 'reminder'
-          ? paperStates.map((paper) => ({ ...SAMPLE_REMINDER, paper }))
-          : [...paperStates.map((paper) => ({ ...SAMPLE_CONTEXT, paper })), ...(kind === 'review' ? [{ ...SAMPLE_CONTEXT, unit: null }] : [])];
-      for (const ctx of samples) engine.renderSync(parsed, ctx);
-      templates[kind] = parsed;
-    } catch (err) {
-      const e = err as Error & { token?: { getPosition?: () => [number, number] } };
-      const [line, column] = e.token?.getPosition?.() ?? [1, 1];
-      const hint = e.name === 'UndefinedVariableError' ? ' (use only the variables listed in the README, "Reply templates")' : '';
-      problems.push({ file, line, column, message: `${e.message.replace(/, line:\d+, col:\d+.*$/s, '')}${hint}` });
+    const unpaired = unpairedTag(engine, text, file);
+    if (unpaired) {
+      problems.push(unpaired);
+      continue;
     }
+    let parsed: Template[];
+    try {
+      parsed = engine.parse(text, file);
+    } catch (err) {
+      problems.push(templateProblem(engine, err, file));
+      continue;
+    }
+    const samples: Array<Sample<object>> = kind === 'reminder' ? reminderSamples() : replySamples(kind);
+    const failed = samples.find((sample) => {
+      try {
+        engine.renderSync(parsed, sample.context);
+        return false;
+      } catch (err) {
+        problems.push(templateProblem(engine, err, file, sample));
+        return true;
+      }
+    });
+    if (!failed) templates[kind] = parsed;
   }
   return problems.length > 0 ? { problems } : { templates: templates as ReplyTemplates, problems };
 }

@@ -1,5 +1,6 @@
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
+import { describeIssue } from './issue-message.js';
 import { readRulesText } from './text-file.js';
 
 /** One problem in a rules file, phrased for the operator who has to fix it. */
@@ -28,6 +29,7 @@ export class YamlFile {
     private readonly doc: Document,
     private readonly lines: LineCounter,
     readonly parseProblems: RuleProblem[],
+    private readonly text = '',
   ) {}
 
   static read(file: string): YamlFile {
@@ -47,7 +49,7 @@ export class YamlFile {
           return { file, line: pos.line, column: pos.col, message: `YAML: ${first.message.split('\n')[0]} (check indentation, colons and quoting)` };
         })()]
       : [];
-    return new YamlFile(file, doc, lines, parseProblems);
+    return new YamlFile(file, doc, lines, parseProblems, text);
   }
 
   get data(): unknown {
@@ -66,6 +68,12 @@ export class YamlFile {
     return { line: 1, column: 1 };
   }
 
+  /** The scalar at `path` exactly as written in the file (before YAML turned it into a number). */
+  written(path: ReadonlyArray<PropertyKey>): string | undefined {
+    const node = this.doc.getIn(path as unknown[], true);
+    return isScalar(node) && node.range ? this.text.slice(node.range[0], node.range[1]).trim() : undefined;
+  }
+
   problem(path: ReadonlyArray<PropertyKey>, message: string): RuleProblem {
     return { file: this.file, ...this.locate(path), message };
   }
@@ -75,21 +83,6 @@ export class YamlFile {
     if (this.parseProblems.length > 0) return { problems: this.parseProblems };
     const result = schema.safeParse(this.data ?? {}, { reportInput: true });
     if (result.success) return { value: result.data, problems: [] };
-    return { problems: result.error.issues.map((issue) => this.problem(issue.path, describeIssue(issue))) };
-  }
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `${where}unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}: check the spelling or remove it`;
-    case 'invalid_type':
-      if (issue.input === undefined) return `${where}is required: add it`;
-      return `${where}expected ${issue.expected}: ${issue.message.replace(/^Invalid input: /, '')}`;
-    case 'invalid_value':
-      return `${where}must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    default:
-      return `${where}${issue.message}`;
+    return { problems: result.error.issues.map((issue) => this.problem(issue.path, describeIssue(issue, { written: this.written(issue.path), schema }))) };
   }
 }
