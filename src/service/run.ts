@@ -1,5 +1,6 @@
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describeImap } from '../config/imap.js';
 import { DigestSchedule } from '../digest/schedule.js';
 import { remindDue } from '../reminders/reminders.js';
@@ -9,12 +10,11 @@ import { renderStatusTable } from '../report/status-table.js';
 import { FileSource } from '../sources/files.js';
 import type { ImapWatcher } from '../sources/imap-watcher.js';
 import { PipelineStopped } from '../pipeline/pipeline.js';
-import { packageRoot } from '../util/package-root.js';
 import type { App } from './app.js';
 import { ingestFrom } from './ingest.js';
 import { followRulesApplied, latestRulesApplied } from './rules-follow.js';
 
-export const DEMO_MAILBOX = join(packageRoot(), 'fixtures', 'demo-mailbox');
+export const DEMO_MAILBOX = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'demo-mailbox');
 
 /** First start on the embedded default: the inbox is seeded from the demo mailbox. */
 export function seedInbox(inboxDir: string, log: App['log']): void {
