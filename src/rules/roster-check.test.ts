@@ -1,23 +1,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyRules, RULES_DIR } from '../testing/app.js';
-import { loadRules, RulesError, formatProblem } from './index.js';
+import { RULES_DIR } from '../testing/app.js';
+import { problemsAfter } from '../testing/rule-problems.js';
 
 /** The problems `rules check` reports for units.yaml after `edit`, as "line: message". */
 function rosterProblems(edit: (units: string) => string, editCampaign: (campaign: string) => string = (c) => c): string[] {
-  const dir = copyRules();
-  const units = join(dir, 'units.yaml');
-  const campaign = join(dir, 'campaign.yaml');
-  writeFileSync(units, edit(readFileSync(units, 'utf8')));
-  writeFileSync(campaign, editCampaign(readFileSync(campaign, 'utf8')));
-  try {
-    loadRules(dir);
-  } catch (err) {
-    if (err instanceof RulesError) return err.problems.map((p) => formatProblem(p).replace(dir + '/', ''));
-    throw err;
-  }
-  return [];
+  return problemsAfter((dir) => {
+    const units = join(dir, 'units.yaml');
+    const campaign = join(dir, 'campaign.yaml');
+    writeFileSync(units, edit(readFileSync(units, 'utf8')));
+    writeFileSync(campaign, editCampaign(readFileSync(campaign, 'utf8')));
+  });
 }
 
 /** Replaces exactly one occurrence of `from`. */

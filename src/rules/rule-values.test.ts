@@ -1,21 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyRules } from '../testing/app.js';
-import { loadRules, RulesError, formatProblem } from './index.js';
+import { problemsAfter } from '../testing/rule-problems.js';
 
-/** The problems `rules check` reports after `edit` changes a copy of the shipped rules. */
-function problemsAfter(edit: (dir: string) => void): string[] {
-  const dir = copyRules();
-  edit(dir);
-  try {
-    loadRules(dir);
-  } catch (err) {
-    if (err instanceof RulesError) return err.problems.map((p) => formatProblem(p).replace(dir + '/', ''));
-    throw err;
-  }
-  return [];
-}
 
 /** Replaces `from` (which must be there) with `to` in a rules file; returns the 1-based line it was on. */
 function replaceIn(dir: string, file: string, from: string, to: string): number {

@@ -3,20 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { copyRules, RULES_DIR } from '../testing/app.js';
-import { loadRules, RulesError, formatProblem } from './index.js';
+import { problemsAfter } from '../testing/rule-problems.js';
+import { loadRules } from './index.js';
 import { renderReply, SAMPLE_CONTEXT } from './templates.js';
 
-function problemsAfter(edit: (dir: string) => void): string[] {
-  const dir = copyRules();
-  edit(dir);
-  try {
-    loadRules(dir);
-  } catch (err) {
-    if (err instanceof RulesError) return err.problems.map((p) => formatProblem(p).replace(dir + '/', ''));
-    throw err;
-  }
-  return [];
-}
 
 function replaceIn(dir: string, file: string, from: string, to: string): void {
   const p = join(dir, file);

@@ -2,19 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyRules } from '../testing/app.js';
-import { loadRules, RulesError, formatProblem } from './index.js';
+import { problemsAfter } from '../testing/rule-problems.js';
 
 /** The problems `rules check` reports with `templates/ack.txt` holding `text`. */
 function ackProblems(text: string): string[] {
-  const dir = copyRules();
-  writeFileSync(join(dir, 'templates', 'ack.txt'), text);
-  try {
-    loadRules(dir);
-  } catch (err) {
-    if (err instanceof RulesError) return err.problems.map((p) => formatProblem(p).replace(dir + '/', ''));
-    throw err;
-  }
-  return [];
+  return problemsAfter((dir) => writeFileSync(join(dir, 'templates', 'ack.txt'), text));
 }
 
 const shippedAck = () => readFileSync(join(copyRules(), 'templates', 'ack.txt'), 'utf8');

@@ -2,21 +2,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyRules } from '../testing/app.js';
-import { loadRules, RulesError, formatProblem } from './index.js';
+import { problemsAfter } from '../testing/rule-problems.js';
 import { reminderSamples, replySamples } from './template-samples.js';
 
 /** The problems `rules check` reports after appending `extra` to a template. */
 function problemsWith(template: string, extra: string): string[] {
-  const dir = copyRules();
-  const p = join(dir, 'templates', template);
-  writeFileSync(p, readFileSync(p, 'utf8') + extra);
-  try {
-    loadRules(dir);
-  } catch (err) {
-    if (err instanceof RulesError) return err.problems.map((p) => formatProblem(p).replace(dir + '/', ''));
-    throw err;
-  }
-  return [];
+  return problemsAfter((dir) => {
+    const p = join(dir, 'templates', template);
+    writeFileSync(p, readFileSync(p, 'utf8') + extra);
+  });
 }
 
 const linesOf = (template: string) => readFileSync(join(copyRules(), 'templates', template), 'utf8').split('\n').length;
