@@ -29,6 +29,34 @@ describe('reading a registration form', () => {
     expect(form).toMatchObject({ unit: '武宁县总工会', unitSource: 'label', table: 1, headerRow: 2, problems: [] });
   });
 
+  it("takes the unit that filled the form in from its 填报单位 line, not from the first unit taking part", () => {
+    // 市国资委's form lists the enterprises under it, each a roster unit of its own: the form is
+    // 市国资委's, not 九江港口集团's.
+    const form = readRegistrationForm(
+      [
+        [
+          ['“建功‘十四五’、奋进新征程”主题劳动和技能竞赛参赛报名表'],
+          ['填报单位（盖章）：九江市国资委', '', '', '', '填报日期：2021年7月'],
+          ['序号', '参赛单位', '竞赛项目', '参赛人数', '联系人', '联系电话'],
+          ['1', '九江港口集团有限公司', '职业技能竞赛', '30', '陈刚', '13907921111'],
+          ['2', '九江市公共交通集团有限公司', '职业技能竞赛', '30', '陈刚', '13907921111'],
+        ],
+      ],
+      rules,
+    );
+    expect(form).toMatchObject({ unit: '九江市国资委', unitSource: 'label', headerRow: 2, problems: [] });
+    expect(form.rows.map((r) => r.unit)).toEqual(['九江港口集团有限公司', '九江市公共交通集团有限公司']);
+    // A line left blank, the date's label beside it, names no unit: the column does.
+    const blank = readRegistrationForm(
+      [[['填报单位（盖章）：          填报日期：2021年7月'], ['参赛单位', '竞赛项目', '联系人', '联系电话'], ['瑞昌市总工会', '铜矿技能比武', '周强', '13907925555']]],
+      rules,
+    );
+    expect(blank).toMatchObject({ unit: '瑞昌市总工会', unitSource: 'column' });
+    // Without that line, the unit column names the unit.
+    const bare = readRegistrationForm([[['参赛单位', '竞赛项目', '联系人', '联系电话'], ['瑞昌市总工会', '铜矿技能比武', '周强', '13907925555']]], rules);
+    expect(bare).toMatchObject({ unit: '瑞昌市总工会', unitSource: 'column' });
+  });
+
   it('reads a group header with sub-headers under it', () => {
     const form = readRegistrationForm(
       [

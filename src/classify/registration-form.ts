@@ -15,7 +15,10 @@ export interface FormProblem {
 
 export interface RegistrationForm {
   rows: FormRow[];
-  /** The unit written on the form: its unit column, else a "填报单位：…" line above the table. */
+  /**
+   * The unit written on the form: the "填报单位：…" line above its table (who filled it in), else
+   * its unit column (the first row that names one), else such a line in the document's text.
+   */
   unit: string | null;
   unitSource: 'column' | 'label' | null;
   /** The header texts as written, per field ("联 系 人" → contact). */
@@ -133,18 +136,28 @@ export function readRegistrationForm(tables: Table[], rules: DocumentsRules, tex
       }
     }
   }
-  let unit = rows.find((r) => r.unit)?.unit ?? null;
-  let unitSource: RegistrationForm['unitSource'] = unit ? 'column' : null;
-  if (!unit) {
-    const above = header ? tables[header.table]!.slice(0, header.row).flat() : [];
-    for (const cell of [...above, ...text.split('\n').slice(0, 40)]) {
-      const m = UNIT_LABEL.exec(cell.trim());
-      if (m && !/^[_＿\s]+$/.test(m[1]!)) {
-        unit = m[1]!;
-        unitSource = 'label';
-        break;
-      }
+  const labelIn = (cells: string[]): string | null => {
+    for (const cell of cells) {
+      const c = cell.trim();
+      const m = UNIT_LABEL.exec(c);
+      // A blank template line ("填报单位（盖章）：      填报日期：") holds the next label, not a unit.
+      if (m && !/^[_＿\s]+$/.test(m[1]!) && !/^[:：]/.test(c.slice(m.index + m[0].length))) return m[1]!;
     }
+    return null;
+  };
+  // The "填报单位（盖章）：…" line above the table names who filled the form in: the sender. The
+  // unit column names who takes part, which on a county's or a department's form is often an
+  // enterprise under it (a roster unit of its own, such as 九江港口集团 on 市国资委's form).
+  const above = header ? tables[header.table]!.slice(0, header.row).flat() : [];
+  let unit = labelIn(above);
+  let unitSource: RegistrationForm['unitSource'] = unit ? 'label' : null;
+  if (!unit) {
+    unit = rows.find((r) => r.unit)?.unit ?? null;
+    unitSource = unit ? 'column' : null;
+  }
+  if (!unit) {
+    unit = labelIn(text.split('\n').slice(0, 40));
+    unitSource = unit ? 'label' : null;
   }
   return { rows, unit, unitSource, headers, table, headerRow, problems: problemsOf(rows, header !== null || Object.keys(headers).length > 0, unit) };
 }

@@ -70,7 +70,7 @@ describe('every format units send, read and classified', () => {
     expect(f.content?.via).toBe(reader);
     expect(f.classification.kinds).toEqual(['registration']);
     expect(f.form?.rows).toEqual(LIANXI);
-    expect(f.form).toMatchObject({ unit: '濂溪区总工会', unitSource: 'column', problems: [] });
+    expect(f.form).toMatchObject({ unit: '濂溪区总工会', unitSource: 'label', problems: [] });
     // "联 系 人" and "联系\n电话" are the contact and phone columns.
     expect(f.form?.headers.contact?.replace(/\s/g, '')).toBe('联系人');
   });

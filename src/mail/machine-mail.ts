@@ -29,13 +29,25 @@ export function machineMailReason(msg: ParsedMessage, raw: RawHeader[], ownAddre
   const local = from.split('@')[0] ?? '';
   if (/^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|noreply-.*|bounces?|auto-?reply|notifications?)$/i.test(local)) return `machine sender (${from})`;
   if (ownAddresses.some((a) => a.toLowerCase() === from)) return `our own mail (${from})`;
-  // Chinese webmail auto-replies and bounces often carry no header at all, only the subject.
+  // Chinese webmail auto-replies and bounces often carry no header at all, only the subject,
+  // which some systems put in brackets: "【自动回复】Re: …", "[自动回复] …".
   const subject = msg.subject;
-  if (/^(自动回复|自动答复|Auto(matic)? ?Reply|Out of (the )?Office|休假自动回复)/i.test(subject) || BOUNCE_SUBJECT.test(subject)) {
+  if (AUTO_REPLY_SUBJECT.test(subject) || BOUNCE_SUBJECT.test(subject)) {
     return `auto-reply or bounce (subject "${subject.slice(0, 40)}")`;
+  }
+  // QQ Mail's vacation reply carries no header and keeps the subject it answers ("Re: …"); only
+  // the line it puts in the body says what it is. Only for mail without files: a person's
+  // submission never loses its files to a phrase quoted in it.
+  if (msg.attachments.length === 0) {
+    const phrase = AUTO_REPLY_BODY.exec(msg.text.slice(0, 2000))?.[0];
+    if (phrase) return `auto-reply (body "${phrase}")`;
   }
   return null;
 }
+
+const AUTO_REPLY_SUBJECT = /^\s*[[【(（]?\s*(自动回复|自动答复|Auto(matic)? ?Reply|Out of (the )?Office|休假自动回复)/i;
+/** What auto-responders write in the body and people never do. */
+const AUTO_REPLY_BODY = /这是来自\s*QQ\s*邮箱的(假期)?自动回复邮件|这是一封(系统)?自动回复(的)?邮件|此(邮件|封邮件)为(系统)?自动回复/;
 
 /**
  * Whether a reason machineMailReason gave (stored as the message's reply reason) says the message

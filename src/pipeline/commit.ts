@@ -9,7 +9,7 @@ import type { Db } from '../store/db.js';
 import type { Transaction } from 'kysely';
 import { queuedStatus, type Database, type MessageRow } from '../store/tables.js';
 import type { ItemVersion } from '../submissions/unit-state.js';
-import { evaluate, receivedBefore, type Analysed } from './evaluate.js';
+import { decidedByPerson, evaluate, receivedBefore, type Analysed } from './evaluate.js';
 import { unitPaperState } from '../paper/paper.js';
 
 export interface Decision extends ReplyDecision {
@@ -93,12 +93,19 @@ export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, 
       }
 
       let prior: ItemVersion[] = [];
+      let later: ItemVersion[] = [];
       if (unit !== null) {
-        prior = (await trx.selectFrom('submission_items').selectAll().where('unit_id', '=', unit).execute())
-          .map((r) => ({ item: r.item as ItemKind, filename: r.filename, receivedAt: r.received_at, late: r.late === 1, messageRow: r.message_row }))
-          .filter((v) => receivedBefore(v, row));
+        const items = (await trx.selectFrom('submission_items').selectAll().where('unit_id', '=', unit).execute()).map((r) => ({
+          item: r.item as ItemKind,
+          filename: r.filename,
+          receivedAt: r.received_at,
+          late: r.late === 1,
+          messageRow: r.message_row,
+        }));
+        prior = items.filter((v) => receivedBefore(v, row));
+        if (decidedByPerson(row)) later = items.filter((v) => !receivedBefore(v, row) && v.messageRow !== row.id);
       }
-      const ev = evaluate(a, prior, rules);
+      const ev = evaluate(a, prior, rules, later);
       for (const b of ev.brought) {
         await trx
           .insertInto('submission_items')

@@ -35,9 +35,14 @@ export interface Evaluation {
  * The decision for one message, from what it carries and what its unit had sent before it.
  * Pure: the pipeline feeds it the stored history, `intake rules test` an in-memory replay.
  * `prior` must hold only the unit's items received before this message, so that deciding a
- * message again (after an assignment or a rules change) gives the reply it would have had then.
+ * message again (a rules change) gives the reply it would have had then.
+ *
+ * `later` holds the unit's items received after this message, for a message a person decided
+ * (`decidedByPerson`): its reply goes out now, days after the message perhaps, and says where the
+ * unit stands now ("截至目前"). Without them a unit whose later mail was acknowledged complete would
+ * be told that what it sent since is still missing.
  */
-export function evaluate(a: Analysed, prior: ItemVersion[], rules: Rules): Evaluation {
+export function evaluate(a: Analysed, prior: ItemVersion[], rules: Rules, later: ItemVersion[] = []): Evaluation {
   const receivedAt = new Date(a.row.received_at);
   const late = receivedAt.getTime() > rules.cutoff.getTime();
   const counts = a.machine === null && a.row.duplicate_of === null;
@@ -52,7 +57,7 @@ export function evaluate(a: Analysed, prior: ItemVersion[], rules: Rules): Evalu
       }
     }
   }
-  const state = unit !== null && counts ? unitState([...prior, ...brought], rules.campaign.required) : null;
+  const state = unit !== null && counts ? unitState([...prior, ...brought, ...later], rules.campaign.required) : null;
   const replaced = new Set(brought.filter((b) => prior.some((v) => v.item === b.item)).map((b) => b.item));
   const answersUs = answersOurMail(a.parsed, rules.campaign.mailbox);
   const text = answersUs ? ownWords(a.parsed.text) : `${a.parsed.subject}\n${a.parsed.text}`;
@@ -78,4 +83,12 @@ export function evaluate(a: Analysed, prior: ItemVersion[], rules: Rules): Evalu
 /** True when `v` was received before the message (ties broken by arrival order). */
 export function receivedBefore(v: { receivedAt: string; messageRow: number | null }, row: { id: number; received_at: string }): boolean {
   return v.receivedAt < row.received_at || (v.receivedAt === row.received_at && (v.messageRow ?? 0) < row.id);
+}
+
+/**
+ * A message whose unit or receipt time a person set (`intake assign`, `intake receipt`): it is
+ * answered as of its decision, with what its unit has sent since (see `evaluate`).
+ */
+export function decidedByPerson(row: { assigned_unit?: string | null; received_basis: ReceivedBasis }): boolean {
+  return (row.assigned_unit ?? null) !== null || row.received_basis === 'person';
 }

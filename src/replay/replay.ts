@@ -1,4 +1,4 @@
-import { evaluate } from '../pipeline/evaluate.js';
+import { decidedByPerson, evaluate } from '../pipeline/evaluate.js';
 import type { App } from '../service/app.js';
 import { recordRulesApplied } from '../service/rules-follow.js';
 import type { MessageRow } from '../store/tables.js';
@@ -69,13 +69,33 @@ export async function testRules(app: App): Promise<ReplayReport> {
   const history = new Map<string, ItemVersion[]>();
   const changes: DecisionChange[] = [];
   const rows = await replayOrder(app);
+  // A message a person decided is answered with what its unit sent after it (evaluate's `later`):
+  // its reply is known once the whole history is.
+  const byPerson: Array<{ row: MessageRow; a: Awaited<ReturnType<App['pipeline']['analyse']>>; prior: ItemVersion[]; brought: ItemVersion[] }> = [];
+  const results = new Map<number, DecisionChange | null>();
   for (const row of rows) {
     const a = await app.pipeline.analyse(row);
     const unit = a.match.unit;
-    const ev = evaluate(a, unit ? (history.get(unit) ?? []) : [], app.rules);
-    if (unit && ev.brought.length > 0) history.set(unit, [...(history.get(unit) ?? []), ...ev.brought]);
+    const prior = unit ? (history.get(unit) ?? []) : [];
+    const ev = evaluate(a, prior, app.rules);
+    if (unit && ev.brought.length > 0) history.set(unit, [...prior, ...ev.brought]);
+    if (unit && decidedByPerson(row)) {
+      byPerson.push({ row, a, prior, brought: ev.brought });
+      results.set(row.id, null);
+      continue;
+    }
     const after: DecisionSummary = { unit, kinds: a.files.map((f) => kindsText(f.classification.kinds)), late: ev.late, reply: ev.reply.kind };
-    const change = compare(row, stored.get(row.id)!, after);
+    results.set(row.id, compare(row, stored.get(row.id)!, after));
+  }
+  for (const { row, a, prior, brought } of byPerson) {
+    const unit = a.match.unit!;
+    const later = (history.get(unit) ?? []).filter((v) => !prior.includes(v) && !brought.includes(v));
+    const ev = evaluate(a, prior, app.rules, later);
+    const after: DecisionSummary = { unit, kinds: a.files.map((f) => kindsText(f.classification.kinds)), late: ev.late, reply: ev.reply.kind };
+    results.set(row.id, compare(row, stored.get(row.id)!, after));
+  }
+  for (const row of rows) {
+    const change = results.get(row.id);
     if (change) changes.push(change);
   }
   return report(rows.length, changes);

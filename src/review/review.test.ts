@@ -9,6 +9,7 @@ import { planDocx } from '../testing/documents.js';
 import { assignMessage } from './assign.js';
 import { forgetAddress, learnedAddresses } from './learned-addresses.js';
 import { reviewQueue } from './queue.js';
+import { testRules } from '../replay/replay.js';
 
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -67,6 +68,34 @@ describe('review and assignment', () => {
     expect((await learnedAddresses(app.db, { includeRemoved: true }))[0]!.removed_at).not.toBeNull();
     const after = await app.pipeline.process(await planFrom('wangfang88@163.com', 'n2'));
     expect(after).toMatchObject({ status: 'decided', decision: { unit: null, kind: 'review' } });
+  });
+
+  it('a message assigned after its unit sent more is answered with where the unit stands now', async () => {
+    app = await testApp();
+    // The registration form (20 July) and, from the same unknown address, the plan (21 July): both wait for a person.
+    await ingestFrom(app, new FileSource([fixtureMail('09-unknown-sender-review.eml')]));
+    await app.pipeline.process(await planFrom('wangfang88@163.com', 'p1'));
+    await app.flushOutbox();
+    expect((await reviewQueue(app.db)).map((r) => r.id)).toEqual([1, 2]);
+
+    // The plan is assigned first: the form is not the unit's yet, so the registration is missing.
+    expect((await assignMessage(app, 2, 'hukou')).outcome).toMatchObject({ decision: { unit: 'hukou', kind: 'missing' } });
+    // Then the form, received before the plan: the unit has both now, and is told so, not that
+    // the plan it sent on 21 July is still missing.
+    expect((await assignMessage(app, 1, 'hukou')).outcome).toMatchObject({ decision: { unit: 'hukou', kind: 'ack' } });
+    await app.flushOutbox();
+    const ack = await app.db.selectFrom('outbox').select('body_text').where('message_row', '=', 1).where('kind', '=', 'ack').executeTakeFirstOrThrow();
+    expect(ack.body_text).toContain('已全部收齐');
+    expect(ack.body_text).toMatch(/竞赛实施方案：附件2\.docx（2021年7月21日 09:00 收到）/);
+    expect(await outbox(app)).toEqual([
+      { message_row: 1, kind: 'review', status: 'sent' },
+      { message_row: 2, kind: 'review', status: 'sent' },
+      { message_row: 2, kind: 'missing', status: 'sent' },
+      { message_row: 1, kind: 'ack', status: 'sent' },
+    ]);
+    // `rules test` replays the person's decision the same way. (Message 2, decided before the form
+    // was the unit's, would be an acknowledgment in receipt order: that diff is its own.)
+    expect((await testRules(app)).changes.map((c) => [c.message, c.before.reply, c.after.reply])).toEqual([[2, 'missing', 'ack']]);
   });
 
   it('re-assigning moves the items to the other unit and never repeats a sent acknowledgment', async () => {
