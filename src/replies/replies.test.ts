@@ -35,7 +35,8 @@ describe('the deadline, with its grace period', () => {
     expect(within.decision).toMatchObject({ late: false, kind: 'missing' });
     const after = await receive(app, new Date(DEADLINE + 15 * 60_000 + 2000), { attachments: [{ filename: '湖口县竞赛实施方案.docx', content: await plan() }] });
     expect(after.decision).toMatchObject({ late: true, kind: 'late' });
-    expect(after.reply!.body_text).toContain('您单位的邮件于 2021年7月23日 00:15:01 收到，已超过报送截止时间（2021年7月22日 23:59），属逾期报送。');
+    // A paragraph of its own: a template line ending in a tag would run it into the next.
+    expect(after.reply!.body_text).toContain('您单位的邮件于 2021年7月23日 00:15:01 收到，已超过报送截止时间（2021年7月22日 23:59），属逾期报送。\n\n本次收到');
     expect(after.reply!.body_text).toContain('本次收到（已登记，标注为逾期）：\n  · 竞赛实施方案：湖口县竞赛实施方案.docx');
     expect(after.reply!.body_text).toContain('您单位的参赛材料现已收齐，其中有材料为截止时间后收到。');
     const hukou = (await campaignStatus(app.db, app.rules)).units.find((u) => u.unit === 'hukou')!;
@@ -66,7 +67,7 @@ describe('a late correction from a unit complete on time', () => {
     // The message: late, and its decision records the unit's standing as well.
     expect(fix.decision).toMatchObject({ kind: 'late', late: true, reason: 'received after the deadline; the unit had every required item on time, and that stands' });
     const body = fix.reply!.body_text;
-    expect(body).toContain('您单位的邮件于 2021年7月23日 00:59:59 收到，已超过报送截止时间（2021年7月22日 23:59）。');
+    expect(body).toContain('您单位的邮件于 2021年7月23日 00:59:59 收到，已超过报送截止时间（2021年7月22日 23:59）。\n\n本次收到');
     expect(body).not.toContain('属逾期报送');
     expect(body).toContain('本次收到（已登记，标注为逾期）：\n  · 参赛报名表（新版本，已替换此前报送的文件）：湖口县参赛报名表（更正）.xlsx');
     expect(body).toContain('您单位此前已在截止时间前报送齐全部参赛材料，按时报送的记录不受本次邮件影响。');
