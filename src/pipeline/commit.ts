@@ -133,7 +133,7 @@ export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, 
           const body = renderReply(
             rules.templates,
             reply.kind,
-            replyContext({ rules, parsed: a.parsed, receivedAt: new Date(row.received_at), unit: unitName, late: ev.late, files, replaced: ev.replaced, state: ev.state, links: a.links, paper, messageRow: row.id }),
+            replyContext({ rules, parsed: a.parsed, receivedAt: new Date(row.received_at), unit: unitName, late: ev.late, files, replaced: ev.replaced, state: ev.state, links: a.links, unitsNamed: a.match.scores.map((s) => s.unit), paper, messageRow: row.id }),
           );
           const inserted = await trx
             .insertInto('outbox')

@@ -22,6 +22,8 @@ export interface ContextInput {
   replaced: Set<ItemKind>;
   state: UnitState | null;
   links: string[];
+  /** Ids of the units the message's evidence points to, best first. */
+  unitsNamed: string[];
   /** The message's row id: marks which items on file it brought. */
   messageRow: number;
   /** The unit's paper copy; none recorded when absent. */
@@ -76,6 +78,7 @@ export function replyContext(i: ContextInput): ReplyContext {
     missing: (state?.missing ?? []).map((k) => ({ kind: k, label: itemLabel(rules, k) })),
     unreadable: unreadableList(i.files.filter((f) => !f.readable).map((f) => ({ filename: f.containerPath, reason: f.error?.message ?? '无法读取' }))),
     links: i.links.map((url) => ({ url })),
+    units_named: i.unitsNamed.slice(0, 3).map((id) => ({ id, name: rules.units.find((u) => u.id === id)?.name ?? id })),
   };
 }
 

@@ -167,3 +167,26 @@ describe('unreadable files in a reply', () => {
     expect(docs).toHaveLength(300);
   });
 });
+
+describe('the "we will review" reply', () => {
+  it('to a message mixing units: names them, and does not ask for the unit in the subject, which already names one', async () => {
+    app = await testApp();
+    // 湖口县's own mailbox, its name in the subject, and 彭泽县's form and plan attached.
+    const mixed = await receive(app, new Date(DEADLINE - 86_400_000), {
+      attachments: [
+        { filename: '彭泽县参赛报名表.xlsx', content: await registrationXlsx({ rows: [{ unit: '彭泽县总工会', project: '职工技能竞赛', participants: '20', contact: '王芳', phone: '13900000000' }] }) },
+        { filename: '彭泽县竞赛实施方案.docx', content: await planDocx({ unit: '彭泽县总工会' }) },
+      ],
+    });
+    expect(mixed.decision).toMatchObject({ kind: 'review', unit: null });
+    expect(mixed.reply!.body_text).toContain('邮件中出现了多个单位（');
+    expect(mixed.reply!.body_text).toMatch(/（(湖口县总工会、彭泽县总工会|彭泽县总工会、湖口县总工会)）的名称或材料，工作人员核对后将确认报送单位并另行回复。/);
+    expect(mixed.reply!.body_text).not.toContain('请在邮件主题中注明报送单位全称');
+
+    // Nothing names a unit: the sender is asked to.
+    const unnamed = await receive(app, new Date(DEADLINE - 86_400_000), { from: { address: 'zhangsan1980@qq.com' }, subject: '材料', attachments: [{ filename: '附件1.xlsx', content: await registrationXlsx({ rows: [{ unit: '', project: '职工技能竞赛', participants: '20', contact: '张三', phone: '13900000001' }] }) }] });
+    expect(unnamed.decision).toMatchObject({ kind: 'review', unit: null });
+    expect(unnamed.reply!.body_text).toContain('请在邮件主题中注明报送单位全称');
+    expect(unnamed.reply!.body_text).not.toContain('邮件中出现了多个单位');
+  });
+});

@@ -46,6 +46,7 @@ const UNREADABLE: ReplyContext['unreadable'] = [
   { filename: '另外 3 个文件（a.jpg、b.jpg 等）', reason: '图片' },
 ];
 const LINKS: ReplyContext['links'] = [{ url: 'https://pan.baidu.com/s/1example' }];
+const UNITS_NAMED: ReplyContext['units_named'] = [{ id: 'sample', name: '示例单位' }, { id: 'other', name: '另一单位' }];
 
 /** The sample most tests render: a unit that sent its registration form, its plan still missing. */
 export const SAMPLE_CONTEXT: ReplyContext = {
@@ -62,6 +63,7 @@ export const SAMPLE_CONTEXT: ReplyContext = {
   missing: [PLAN],
   unreadable: [UNREADABLE[0]!],
   links: LINKS,
+  units_named: [UNITS_NAMED[0]!],
 };
 
 export const SAMPLE_REMINDER: ReminderContext = {
@@ -107,6 +109,7 @@ export function replySamples(kind: ReplyTemplateKind): Array<Sample<ReplyContext
               other_files: full ? OTHER_FILES : [],
               unreadable: full ? UNREADABLE : [],
               links: full ? LINKS : [],
+              units_named: full ? UNITS_NAMED : [],
             },
           });
         }

@@ -49,6 +49,12 @@ export interface ReplyContext {
   missing: Array<{ kind: string; label: string }>;
   unreadable: Array<{ filename: string; reason: string }>;
   links: Array<{ url: string }>;
+  /**
+   * The roster units the message's evidence points to, best first (three at most). With `unit`
+   * nil and more than one here, the message mixes units (one unit sending another's form, say):
+   * asking for the unit's name in the subject would not help.
+   */
+  units_named: Array<{ id: string; name: string }>;
 }
 
 /** What the reminder template may use. */
