@@ -70,8 +70,8 @@ describe('mail decoding and containers, on the committed fixtures', () => {
     const r = reportOf(f);
     const body = (await app.db.selectFrom('outbox').select('body_text').where('message_row', '=', r.id).executeTakeFirstOrThrow()).body_text;
     expect(body).toContain('以下文件无法读取');
-    expect(body).toContain('  · 加密.zip / 报名表.xlsx：文件已加密（设有密码），无法读取');
-    expect(body).toContain('  · 加密.7z：7z 压缩包已加密（设有密码），无法读取');
+    expect(body).toContain('  · 加密.zip / 报名表.xlsx：文件已加密（设有密码），无法读取，请不设密码重新压缩后发送');
+    expect(body).toContain('  · 加密.7z：7z 压缩包已加密（设有密码），无法读取，请不设密码重新压缩后发送');
     expect(body).toContain('  · 损坏.zip：压缩包已损坏，无法打开');
   });
 });

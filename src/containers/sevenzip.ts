@@ -129,9 +129,9 @@ function failure(output: string, what: string, content?: Buffer): UnreadableErro
   // 7-Zip in WebAssembly sometimes ends with a bare C++ exception instead of its message when
   // a password is wrong; the header still names the AES coder.
   if (content && content.subarray(0, 6).equals(Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])) && content.subarray(Math.max(0, content.length - 4096)).includes(SEVEN_ZIP_AES)) {
-    return new UnreadableError('encrypted', `${what}已加密（设有密码），无法读取`, lastLines(output));
+    return new UnreadableError('encrypted', `${what}已加密（设有密码），无法读取，请不设密码重新压缩后发送`, lastLines(output));
   }
-  if (/wrong password|encrypted/i.test(output)) return new UnreadableError('encrypted', `${what}已加密（设有密码），无法读取`, lastLines(output));
+  if (/wrong password|encrypted/i.test(output)) return new UnreadableError('encrypted', `${what}已加密（设有密码），无法读取，请不设密码重新压缩后发送`, lastLines(output));
   if (/not enough space|disk full/i.test(output)) return new UnreadableError('expanded-limit', `${what}解压后超过大小上限，未解压`, lastLines(output));
   if (/unsupported method|unsupported feature/i.test(output)) return new UnreadableError('unsupported-archive', `${what}使用了不支持的压缩方式`, lastLines(output));
   return new UnreadableError('corrupt-archive', `${what}已损坏，无法打开`, lastLines(output));
@@ -172,7 +172,7 @@ export async function readSevenZip(content: Buffer, format: 'rar' | '7z' | 'tar'
   if (listed.length > limits.max_archive_entries) {
     throw new UnreadableError('too-many-entries', `压缩包内文件过多（${listed.length} 个，上限 ${limits.max_archive_entries} 个），未打开`);
   }
-  if (listed.length > 0 && listed.every((e) => e.encrypted)) throw new UnreadableError('encrypted', `${what}已加密（设有密码），无法读取`);
+  if (listed.length > 0 && listed.every((e) => e.encrypted)) throw new UnreadableError('encrypted', `${what}已加密（设有密码），无法读取，请不设密码重新压缩后发送`);
   // Declared sizes first: nothing is inflated for an archive that says it is a bomb.
   const declared = listed.reduce((n, e) => n + e.size, 0);
   budget.checkRatio(declared, content.length);
@@ -257,7 +257,7 @@ export async function readSevenZip(content: Buffer, format: 'rar' | '7z' | 'tar'
     // Entries 7-Zip could not write are named in the listing but missing from the output.
     const missing = listed.filter((e) => !seen.has(safeEntryName(e.path)) && !JUNK_ENTRY.test(e.path));
     if (missing.length === 0 && out.length === 0) throw err;
-    for (const e of missing) out.push({ name: safeEntryName(e.path), error: e.encrypted ? new UnreadableError('encrypted', '文件已加密（设有密码），无法读取') : err });
+    for (const e of missing) out.push({ name: safeEntryName(e.path), error: e.encrypted ? new UnreadableError('encrypted', '文件已加密（设有密码），无法读取，请不设密码重新压缩后发送') : err });
     if (missing.length === 0) {
       // Something was extracted and 7-Zip still failed (a CRC error in some entry): say so once.
       out.push({ name: '', error: err });

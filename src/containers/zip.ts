@@ -95,7 +95,7 @@ export async function readZip(content: Buffer, budget: ExpansionBudget): Promise
 }
 
 async function readEntry(zip: ZipFile, entry: Entry, budget: ExpansionBudget): Promise<Buffer> {
-  if (entry.generalPurposeBitFlag & ENCRYPTED_FLAG) throw new UnreadableError('encrypted', '文件已加密（设有密码），无法读取');
+  if (entry.generalPurposeBitFlag & ENCRYPTED_FLAG) throw new UnreadableError('encrypted', '文件已加密（设有密码），无法读取，请不设密码重新压缩后发送');
   if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
     throw new UnreadableError('unsupported-archive', `压缩包使用了不支持的压缩方式（${entry.compressionMethod}），请用常规 zip 格式重新压缩`);
   }
