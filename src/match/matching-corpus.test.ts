@@ -90,6 +90,11 @@ async function trapCases(): Promise<Case[]> {
     { label: 'only the organiser and the notice: review', expect: null, mail: await s({ address: 'a11@qq.com' }, '关于报送九江市劳动竞赛委员会通知材料', '', '市总工会', ['附件1.xlsx', '附件2.docx'], '市总工会经济技术部：根据九江市劳动竞赛委员会通知，各县（市、区）劳动竞赛委员会、总工会报送材料。') },
     { label: 'a form naming a unit not on the roster: review', expect: null, mail: await s({ name: '王芳', address: 'a12@163.com' }, '报名表', '某某有限公司工会', '某某有限公司工会', ['附件1.xlsx', '附件2.docx']) },
   ];
+  // A form with no 填报单位 line whose rows name two roster enterprises, from a personal mailbox:
+  // the first row is not who sent it (a department listing the enterprises under it).
+  seq++;
+  const twoUnits = await registrationXlsx({ filledBy: '', rows: [{ unit: '九江港口集团', project: '港口机械操作竞赛', participants: '30', contact: '陈刚', phone: '0792-0000001' }, { unit: '九江市公交集团', project: '公交驾驶员技能竞赛', participants: '25', contact: '陈刚', phone: '0792-0000001' }] });
+  cases.push({ label: "a form whose rows name two roster units, no 填报单位 line: review", expect: null, mail: { from: { name: '陈刚', address: 'chengang1979@qq.com' }, subject: '劳动竞赛报名表', messageId: `<rows${seq}@qq.com>`, date: received(), received: received(), text: '请查收。', attachments: [{ filename: '报名表.xlsx', content: twoUnits }] } });
   // A unit's mail forwarded by someone at the organiser's office.
   seq++;
   const original = buildMail(await submission({ from: { name: '武宁县总工会', address: 'wn@163.com' }, subject: '武宁县参赛材料', formUnit: '武宁县总工会', planUnit: '武宁县总工会', files: ['附件1.xlsx', '附件2.docx'] }));

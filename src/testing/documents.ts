@@ -16,7 +16,8 @@ export interface FormRowInput {
   notes?: string;
 }
 
-export async function registrationXlsx(opts: { title?: string; rows: FormRowInput[]; instructionsSheet?: boolean; sheetName?: string }): Promise<Buffer> {
+/** `filledBy`: the 填报单位 line above the table (default the first row's unit; empty leaves the line blank, as the template has it). */
+export async function registrationXlsx(opts: { title?: string; rows: FormRowInput[]; instructionsSheet?: boolean; sheetName?: string; filledBy?: string }): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = 'WPS';
   wb.created = FIXED_DATE;
@@ -30,7 +31,7 @@ export async function registrationXlsx(opts: { title?: string; rows: FormRowInpu
   const ws = wb.addWorksheet(opts.sheetName ?? 'Sheet1');
   ws.addRow([opts.title ?? '“建功‘十四五’、奋进新征程”主题劳动和技能竞赛参赛报名表']);
   ws.mergeCells('A1:G1');
-  ws.addRow(['填报单位（盖章）：' + (opts.rows[0]?.unit ?? ''), '', '', '', '', '填报日期：2021年7月']);
+  ws.addRow(['填报单位（盖章）：' + (opts.filledBy ?? opts.rows[0]?.unit ?? ''), '', '', '', '', '填报日期：2021年7月']);
   ws.addRow(['序号', '参赛单位', '竞赛项目', '参赛人数', '联系人', '联系电话', '备注']);
   opts.rows.forEach((r, i) => ws.addRow([i + 1, r.unit, r.project, r.participants, r.contact, r.phone, r.notes ?? '']));
   ws.columns.forEach((c) => (c.width = 18));
