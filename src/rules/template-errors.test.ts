@@ -40,3 +40,17 @@ describe('rules check: Liquid syntax errors in a template, at their line and col
     for (const p of ackProblems(shippedAck() + '\n{% if late %}\n')) expect(p).not.toMatch(/file:|line:\d|col:\d/);
   });
 });
+
+describe('rules check: pairing the tags of a long template', () => {
+  it('takes milliseconds, and still reports an unclosed tag at its line', async () => {
+    const { Liquid } = await import('liquidjs');
+    const { unpairedTag } = await import('./template-errors.js');
+    const engine = new Liquid();
+    const text = '{% for m in missing %}{{ m.label }}{% endfor %}文字\n'.repeat(8000) + '{% if late %}\n';
+    const started = performance.now();
+    const problem = unpairedTag(engine, text, 'ack.txt');
+    // Every tag's place counted from the start of the template took 9 s for these 16,000 tags.
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(problem).toEqual({ file: 'ack.txt', line: 8001, column: 1, message: '{% if late %} is not closed: add {% endif %} where its part ends' });
+  });
+});

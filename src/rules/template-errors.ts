@@ -32,8 +32,16 @@ const FILTERS_HELP = 'https://liquidjs.com/filters/overview.html';
 interface Open {
   name: string;
   text: string;
-  line: number;
-  column: number;
+  token: TagToken;
+}
+
+/**
+ * Line and column of a tag. liquidjs counts them from the start of the template at each call, so
+ * this is asked only for a tag reported, not for every tag (a long template took seconds).
+ */
+function placeOf(token: TagToken): { line: number; column: number } {
+  const [line = 1, column = 1] = token.getPosition();
+  return { line, column };
 }
 
 /** Line and column (1-based, in characters) of `offset` in `text`. */
@@ -63,8 +71,6 @@ export function unpairedTag(engine: Liquid, text: string, file: string): RulePro
   const stack: Open[] = [];
   for (const token of tokens) {
     if (!(token instanceof TagToken)) continue;
-    const [line = 1, column = 1] = token.getPosition();
-    const here = { line, column };
     const tag = shown(token.getText());
     const top = stack[stack.length - 1];
     if (top && VERBATIM.has(top.name)) {
@@ -73,10 +79,10 @@ export function unpairedTag(engine: Liquid, text: string, file: string): RulePro
     }
     if (!(token.name in engine.tags) && !OPENER_OF[token.name] && !BRANCHES[token.name]) {
       // {% iff x %}...{% endif %}: the unknown tag, not the {% endif %} it leaves alone.
-      return { file, ...here, message: unknownTag(engine, token.name, tag) };
+      return { file, ...placeOf(token), message: unknownTag(engine, token.name, tag) };
     }
     if (BLOCKS[token.name]) {
-      stack.push({ name: token.name, text: tag, line, column });
+      stack.push({ name: token.name, text: tag, token });
     } else if (OPENER_OF[token.name]) {
       const opener = OPENER_OF[token.name]!;
       if (top?.name === opener) {
@@ -84,19 +90,19 @@ export function unpairedTag(engine: Liquid, text: string, file: string): RulePro
         continue;
       }
       if (top && stack.some((o) => o.name === opener)) {
-        return { file, line: top.line, column: top.column, message: `${top.text} is not closed: add {% ${BLOCKS[top.name]} %} where its part ends, before the ${tag} on line ${line}` };
+        return { file, ...placeOf(top.token), message: `${top.text} is not closed: add {% ${BLOCKS[top.name]} %} where its part ends, before the ${tag} on line ${placeOf(token).line}` };
       }
-      return { file, ...here, message: `${tag} has no {% ${opener} … %} before it to close: remove it, or add the {% ${opener} … %} it belongs to` };
+      return { file, ...placeOf(token), message: `${tag} has no {% ${opener} … %} before it to close: remove it, or add the {% ${opener} … %} it belongs to` };
     } else if (BRANCHES[token.name]) {
       const allowed = BRANCHES[token.name]!;
       if (!top || !allowed.includes(top.name)) {
         const inside = allowed.map((a) => `{% ${a} %}`).join(' or ');
-        return { file, ...here, message: `${tag} is not inside ${inside}${top ? ` (it is inside ${top.text} of line ${top.line})` : ''}: move it there or remove it` };
+        return { file, ...placeOf(token), message: `${tag} is not inside ${inside}${top ? ` (it is inside ${top.text} of line ${placeOf(top.token).line})` : ''}: move it there or remove it` };
       }
     }
   }
   const open = stack[stack.length - 1];
-  if (open) return { file, line: open.line, column: open.column, message: `${open.text} is not closed: add {% ${BLOCKS[open.name]} %} where its part ends` };
+  if (open) return { file, ...placeOf(open.token), message: `${open.text} is not closed: add {% ${BLOCKS[open.name]} %} where its part ends` };
   return undefined;
 }
 

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isNode, isScalar, type Document } from 'yaml';
+import { LineCounter, parseDocument, isNode, isScalar, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { describeIssue } from './issue-message.js';
 import { readRulesText } from './text-file.js';
@@ -30,6 +30,8 @@ export class YamlFile {
     private readonly lines: LineCounter,
     readonly parseProblems: RuleProblem[],
     private readonly text = '',
+    /** The file's value, aliases (*name) resolved; undefined when it has problems. */
+    readonly data: unknown = undefined,
   ) {}
 
   static read(file: string): YamlFile {
@@ -43,17 +45,16 @@ export class YamlFile {
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     // One syntax error usually causes a cascade of follow-on errors; the first is the one to fix.
     const first = doc.errors[0];
-    const parseProblems = first
-      ? [(() => {
-          const pos = lines.linePos(first.pos[0]);
-          return { file, line: pos.line, column: pos.col, message: `YAML: ${first.message.split('\n')[0]} (check indentation, colons and quoting)` };
-        })()]
-      : [];
-    return new YamlFile(file, doc, lines, parseProblems, text);
-  }
-
-  get data(): unknown {
-    return this.doc.toJS();
+    if (first) {
+      const pos = lines.linePos(first.pos[0]);
+      return new YamlFile(file, doc, lines, [{ file, line: pos.line, column: pos.col, message: `YAML: ${first.message.split('\n')[0]} (check indentation, colons and quoting)` }], text);
+    }
+    const data = resolve(doc, text.length);
+    if ('problem' in data) {
+      const pos = lines.linePos(data.problem.offset);
+      return new YamlFile(file, doc, lines, [{ file, line: pos.line, column: pos.col, message: data.problem.message }], text);
+    }
+    return new YamlFile(file, doc, lines, [], text, data.value);
   }
 
   /** Line and column of the deepest node that exists along `path`. */
@@ -84,5 +85,33 @@ export class YamlFile {
     const result = schema.safeParse(this.data ?? {}, { reportInput: true });
     if (result.success) return { value: result.data, problems: [] };
     return { problems: result.error.issues.map((issue) => this.problem(issue.path, describeIssue(issue, { written: this.written(issue.path), schema }))) };
+  }
+}
+
+/**
+ * The document's value. An alias (*name) whose anchor (&name) is not written above it, and
+ * aliases that expand to more than the file could spell out, are problems here: yaml throws on
+ * both from toJS, after parsing without an error. An anchor may be repeated as often as the file
+ * is long (`kind: *dept` on every unit of a long roster); nested repeats that grow beyond that
+ * are refused, as yaml does for any document (its limit, 100, would refuse that roster).
+ */
+function resolve(doc: Document, length: number): { value: unknown } | { problem: { offset: number; message: string } } {
+  try {
+    return { value: doc.toJS({ maxAliasCount: Math.max(100, length) }) };
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    const unresolved = /^Unresolved alias[^:]*: (.*)$/.exec(err.message)?.[1];
+    if (unresolved !== undefined) {
+      let offset = 0;
+      visit(doc, {
+        Alias(_, node) {
+          if (node.source !== unresolved) return undefined;
+          offset = node.range?.[0] ?? 0;
+          return visit.BREAK;
+        },
+      });
+      return { problem: { offset, message: `YAML: *${unresolved} repeats the value marked &${unresolved}, and no value above it is marked so: mark the value to repeat with &${unresolved} before this line, or write the value out here` } };
+    }
+    return { problem: { offset: 0, message: `YAML: its aliases (*name) repeat values that hold aliases themselves, and would expand to far more than the file: write the values out` } };
   }
 }
