@@ -1,29 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { problemsAfter } from '../testing/rule-problems.js';
-
-
-/** Replaces `from` (which must be there) with `to` in a rules file; returns the 1-based line it was on. */
-function replaceIn(dir: string, file: string, from: string, to: string): number {
-  const p = join(dir, file);
-  const text = readFileSync(p, 'utf8');
-  const at = text.indexOf(from);
-  if (at < 0) throw new Error(`${from} not in ${file}`);
-  writeFileSync(p, text.replace(from, to));
-  return text.slice(0, at).split('\n').length;
-}
-
-/** Replaces the line starting with `start` (after indentation); returns its 1-based number. */
-function replaceLine(dir: string, file: string, start: string, to: string): number {
-  const p = join(dir, file);
-  const lines = readFileSync(p, 'utf8').split('\n');
-  const i = lines.findIndex((l) => l.trimStart().startsWith(start));
-  if (i < 0) throw new Error(`no line starting ${start} in ${file}`);
-  lines[i] = to;
-  writeFileSync(p, lines.join('\n'));
-  return i + 1;
-}
+import { problemsAfter, replaceIn, replaceLine } from '../testing/rule-problems.js';
 
 describe('rules check: values YAML reads as something else', () => {
   it('a phone number without quotes: read as a number, its leading zero dropped, and how to quote it', () => {

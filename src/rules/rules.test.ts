@@ -3,17 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { copyRules, RULES_DIR } from '../testing/app.js';
-import { problemsAfter } from '../testing/rule-problems.js';
+import { problemsAfter, replaceIn } from '../testing/rule-problems.js';
 import { loadRules } from './index.js';
 import { renderReply, SAMPLE_CONTEXT } from './templates.js';
-
-
-function replaceIn(dir: string, file: string, from: string, to: string): void {
-  const p = join(dir, file);
-  const text = readFileSync(p, 'utf8');
-  if (!text.includes(from)) throw new Error(`${from} not in ${file}`);
-  writeFileSync(p, text.replace(from, to));
-}
 
 describe('rules', () => {
   it('loads the shipped rules: the seed roster, deadline and templates', () => {
