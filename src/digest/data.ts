@@ -3,7 +3,7 @@ import { isBounceReason } from '../mail/machine-mail.js';
 import { campaignStatus, type UnitStatus } from '../report/status.js';
 import { reviewQueue } from '../review/queue.js';
 import { FORM_FIELDS, type FormField, type ItemKind } from '../rules/schema.js';
-import type { Rules } from '../rules/index.js';
+import { unitNameOf, type Rules } from '../rules/index.js';
 import type { Db } from '../store/db.js';
 import type { ReplyKind } from '../store/tables.js';
 import { formatLocalTime } from '../util/time.js';
@@ -173,7 +173,7 @@ export async function gatherDigest(db: Db, rules: Rules, inputs: DigestInputs): 
   const { now } = inputs;
   const c = rules.campaign;
   const tz = c.timezone;
-  const unitName = (id: string | null) => (id === null ? null : (rules.units.find((u) => u.id === id)?.name ?? id));
+  const unitName = (id: string | null) => (id === null ? null : unitNameOf(rules, id));
 
   const status = await campaignStatus(db, rules);
   const units: DigestUnit[] = status.units.map((u) => {

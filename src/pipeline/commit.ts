@@ -2,7 +2,7 @@ import { documentFields } from '../classify/classify-files.js';
 import { replyContext } from '../replies/context.js';
 import { answeredAlready, type ReplyDecision } from '../replies/decide.js';
 import { replyEnvelope } from '../replies/envelope.js';
-import type { Rules } from '../rules/index.js';
+import { unitNameOf, type Rules } from '../rules/index.js';
 import type { ItemKind } from '../rules/schema.js';
 import { renderReply } from '../rules/templates.js';
 import type { Db } from '../store/db.js';
@@ -128,7 +128,7 @@ export async function commitDecision(db: Db, a: Analysed & { row: MessageRow }, 
       } else if (!earlier.some((o) => o.kind === reply.kind)) {
         const envelope = replyEnvelope(a.parsed, row, reply.kind, rules);
         if (envelope) {
-          const unitName = unit === null ? null : { id: unit, name: rules.units.find((u) => u.id === unit)?.name ?? unit };
+          const unitName = unit === null ? null : { id: unit, name: unitNameOf(rules, unit) };
           const paper = unit === null ? undefined : await unitPaperState(trx, rules, unit);
           const body = renderReply(
             rules.templates,

@@ -1,7 +1,7 @@
 import type { ClassifiedFile } from '../classify/classify-files.js';
 import type { ParsedMessage } from '../mail/parse.js';
 import { paperContext, paperStateOf, type PaperState } from '../paper/paper.js';
-import type { Rules } from '../rules/index.js';
+import { unitNameOf, type Rules } from '../rules/index.js';
 import type { ItemKind } from '../rules/schema.js';
 import type { CampaignContext, ReplyContext } from '../rules/templates.js';
 import type { UnitState } from '../submissions/unit-state.js';
@@ -78,7 +78,7 @@ export function replyContext(i: ContextInput): ReplyContext {
     missing: (state?.missing ?? []).map((k) => ({ kind: k, label: itemLabel(rules, k) })),
     unreadable: unreadableList(i.files.filter((f) => !f.readable).map((f) => ({ filename: f.containerPath, reason: f.error?.message ?? '无法读取' }))),
     links: i.links.map((url) => ({ url })),
-    units_named: i.unitsNamed.slice(0, 3).map((id) => ({ id, name: rules.units.find((u) => u.id === id)?.name ?? id })),
+    units_named: i.unitsNamed.slice(0, 3).map((id) => ({ id, name: unitNameOf(rules, id) })),
   };
 }
 

@@ -1,5 +1,5 @@
 import { untrustedReceipt } from '../replies/decide.js';
-import type { Rules } from '../rules/index.js';
+import { unitNameOf, type Rules } from '../rules/index.js';
 import type { ReceivedBasis } from '../store/tables.js';
 import { formatLocalTime } from '../util/time.js';
 import type { MessageReport } from './messages.js';
@@ -23,13 +23,12 @@ export function receiptBasisText(basis: string, byPerson?: MessageReport['receip
 
 export function renderMessageDetail(r: MessageReport, rules: Rules): string {
   const tz = rules.campaign.timezone;
-  const unitName = (id: string) => rules.units.find((u) => u.id === id)?.name ?? id;
   const lines = [
     `#${r.id}  ${formatLocalTime(r.receivedAt, tz)} (${r.receivedBasis})${r.late ? '  LATE' : ''}`,
     `  from:     ${r.fromName ? `${r.fromName} ` : ''}<${r.from ?? '?'}>`,
     `  receipt:  ${receiptBasisText(r.receivedBasis, r.receiptByPerson, tz)}`,
     `  subject:  ${r.subject ?? ''}`,
-    `  unit:     ${r.unit ? `${r.unit} (${unitName(r.unit)})` : '-'} — ${r.matchReason ?? r.status}`,
+    `  unit:     ${r.unit ? `${r.unit} (${unitNameOf(rules, r.unit)})` : '-'} — ${r.matchReason ?? r.status}`,
   ];
   if (r.evidence.length > 0) {
     lines.push('  evidence:');

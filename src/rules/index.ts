@@ -37,6 +37,11 @@ export function reminderInstant(c: Pick<Campaign, 'deadline' | 'timezone'>, r: {
   return zonedInstant(addDays(localDay(c.deadline, c.timezone), -r.days_before), r.at, c.timezone);
 }
 
+/** A unit's name by its id; the id itself for a unit no longer on the roster. */
+export function unitNameOf(rules: Pick<Rules, 'units'>, id: string): string {
+  return rules.units.find((u) => u.id === id)?.name ?? id;
+}
+
 /** Reads and validates every file under `dir`; throws RulesError listing every problem found. */
 export function loadRules(dir: string): Rules {
   const root = resolve(dir);
