@@ -1,4 +1,4 @@
-import { decidedByPerson, evaluate } from '../pipeline/evaluate.js';
+import { decidedByPerson, evaluate, type Analysed, type Evaluation } from '../pipeline/evaluate.js';
 import type { App } from '../service/app.js';
 import { recordRulesApplied } from '../service/rules-follow.js';
 import type { MessageRow } from '../store/tables.js';
@@ -59,6 +59,11 @@ async function replayOrder(app: App): Promise<MessageRow[]> {
   return app.db.selectFrom('messages').selectAll().where('status', 'in', ['decided', 'error']).orderBy('received_at').orderBy('id').execute();
 }
 
+/** What a replayed decision is compared by with the stored one. */
+function summaryOf(a: Analysed, ev: Evaluation): DecisionSummary {
+  return { unit: a.match.unit, kinds: a.files.map((f) => kindsText(f.classification.kinds)), late: ev.late, reply: ev.reply.kind };
+}
+
 /**
  * `intake rules test`: every stored message decided again under the rules on disk, in memory,
  * in the order the messages were received, so each unit's history builds up as it did. Reads
@@ -71,7 +76,7 @@ export async function testRules(app: App): Promise<ReplayReport> {
   const rows = await replayOrder(app);
   // A message a person decided is answered with what its unit sent after it (evaluate's `later`):
   // its reply is known once the whole history is.
-  const byPerson: Array<{ row: MessageRow; a: Awaited<ReturnType<App['pipeline']['analyse']>>; prior: ItemVersion[]; brought: ItemVersion[] }> = [];
+  const byPerson: Array<{ row: MessageRow; a: Analysed; prior: ItemVersion[]; brought: ItemVersion[] }> = [];
   const results = new Map<number, DecisionChange | null>();
   for (const row of rows) {
     const a = await app.pipeline.analyse(row);
@@ -84,15 +89,13 @@ export async function testRules(app: App): Promise<ReplayReport> {
       results.set(row.id, null);
       continue;
     }
-    const after: DecisionSummary = { unit, kinds: a.files.map((f) => kindsText(f.classification.kinds)), late: ev.late, reply: ev.reply.kind };
-    results.set(row.id, compare(row, stored.get(row.id)!, after));
+    results.set(row.id, compare(row, stored.get(row.id)!, summaryOf(a, ev)));
   }
   for (const { row, a, prior, brought } of byPerson) {
     const unit = a.match.unit!;
     const later = (history.get(unit) ?? []).filter((v) => !prior.includes(v) && !brought.includes(v));
     const ev = evaluate(a, prior, app.rules, later);
-    const after: DecisionSummary = { unit, kinds: a.files.map((f) => kindsText(f.classification.kinds)), late: ev.late, reply: ev.reply.kind };
-    results.set(row.id, compare(row, stored.get(row.id)!, after));
+    results.set(row.id, compare(row, stored.get(row.id)!, summaryOf(a, ev)));
   }
   for (const row of rows) {
     const change = results.get(row.id);

@@ -63,19 +63,17 @@ const WHAT_IT_IS_FOR: Record<string, string> = {
   'form_fields.notes': 'the digest\'s workbook lists each unit\'s remarks',
 };
 
-function patternOf(path: ReadonlyArray<PropertyKey>): string[] {
+/** The entry of `table` for a path: list positions match `*`, and so does the kind of `kinds.<kind>`. */
+function entryFor(table: Record<string, string>, path: ReadonlyArray<PropertyKey>): string | undefined {
   const key = path.map((p) => (typeof p === 'number' ? '*' : String(p))).join('.');
-  return [key, key.replace(/^kinds\.[^.]+/, 'kinds.*')];
+  return table[key] ?? table[key.replace(/^kinds\.[^.]+/, 'kinds.*')];
 }
 
-/** The entry of WHAT_TO_WRITE for a path, list positions matched by `*`. */
-function whatToWrite(path: ReadonlyArray<PropertyKey>): string | undefined {
-  return patternOf(path).map((k) => WHAT_TO_WRITE[k]).find((w) => w !== undefined);
-}
+const whatToWrite = (path: ReadonlyArray<PropertyKey>) => entryFor(WHAT_TO_WRITE, path);
 
 /** " (what it is for)" when WHAT_IT_IS_FOR has the field, else "". */
 function whatItIsFor(path: ReadonlyArray<PropertyKey>): string {
-  const why = patternOf(path).map((k) => WHAT_IT_IS_FOR[k]).find((w) => w !== undefined);
+  const why = entryFor(WHAT_IT_IS_FOR, path);
   return why ? ` (${why})` : '';
 }
 

@@ -45,13 +45,14 @@ export function checkRoster(file: YamlFile, units: Unit[], campaign?: Campaign):
         return;
       }
       const earlier = names.get(key);
-      if (earlier && earlier.unit !== i) clashed.add(key);
-      if (earlier && earlier.unit !== i) problems.push(file.problem(path, `"${text}" is also a name of unit "${earlier.id}" (line ${earlier.line}): a name may belong to one unit only: remove it here or there`));
-      if (!earlier || earlier.unit === i) {
-        const term = { unit: i, id: u.id, text, key, path, line: line(path) };
-        if (!earlier) names.set(key, term);
-        terms.push(term);
+      if (earlier && earlier.unit !== i) {
+        clashed.add(key);
+        problems.push(file.problem(path, `"${text}" is also a name of unit "${earlier.id}" (line ${earlier.line}): a name may belong to one unit only: remove it here or there`));
+        return;
       }
+      const term = { unit: i, id: u.id, text, key, path, line: line(path) };
+      if (!earlier) names.set(key, term);
+      terms.push(term);
     });
     u.addresses.forEach((a, j) => {
       const path = ['units', i, 'addresses', j];

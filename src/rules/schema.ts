@@ -6,11 +6,14 @@ export const ITEM_KINDS = ['registration', 'plan'] as const;
 export type ItemKind = (typeof ITEM_KINDS)[number];
 export type DocumentKind = ItemKind | 'other';
 
+/** Text that `problemOf` finds nothing wrong with; what it finds is the issue's message. */
+const textChecked = (problemOf: (s: string) => string | undefined) =>
+  z.string().superRefine((s, ctx) => {
+    const problem = problemOf(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 /** An ISO time with an offset that exists (iso-time.ts names 2021-02-30 and 24:30 as such). */
-const isoWithOffset = z.string().superRefine((s, ctx) => {
-  const problem = isoTimeProblem(s);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const isoWithOffset = textChecked(isoTimeProblem);
 const email = z.email({ message: 'must be an email address, e.g. someone@example.com' });
 const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
 
@@ -83,10 +86,7 @@ export const CampaignSchema = z.strictObject({
             /** Days before the deadline's day (0: on the deadline's day). */
             days_before: z.number().int().min(0, { message: 'must be 0 (the deadline day) or more' }),
             /** Time of day in the campaign's time zone, "HH:MM" (quote it in YAML). */
-            at: z.string().superRefine((s, ctx) => {
-              const problem = timeOfDayProblem(s);
-              if (problem) ctx.addIssue({ code: 'custom', message: problem });
-            }),
+            at: textChecked(timeOfDayProblem),
           }),
         )
         .default([]),
